@@ -73,6 +73,7 @@ SRV_SRCS := $(sort $(filter-out server/main.c,$(wildcard server/*.c)))
 CA_SRCS  := $(sort $(wildcard ca/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 EX_SRCS  := $(sort $(wildcard examples/*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
 OBJ := $(BUILD)/obj
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
@@ -83,6 +84,7 @@ ROOT_OBJ := $(OBJ)/gen/root_ca.o
 ASSET_OBJ := $(OBJ)/gen/assets.o
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 EX_BINS  := $(EX_SRCS:examples/%.c=$(BUILD)/examples/%)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 SRV_EXTRA_OBJS := $(ASSET_OBJ)
 
@@ -95,7 +97,7 @@ device: $(BUILD)/latch $(BUILD)/liblatch.so $(BUILD)/liblatch.a \
 	$(BUILD)/latch.pc
 server: $(BUILD)/latchd
 ca: $(BUILD)/latch-ca
-tests: $(UNIT_BINS)
+tests: $(UNIT_BINS) $(TOOL_BINS)
 
 # --- the embedded root -------------------------------------------------
 # root_ca.c is rewritten only when the chosen PEM (or its path) changes.
@@ -147,6 +149,20 @@ $(OBJ)/tests/unit/%.o: tests/unit/%.c
 	$(Q)$(CC) $(ALL_CFLAGS) -Iserver -Wno-missing-prototypes \
 		-Wno-missing-declarations $(DEV_CFLAGS) $(SRV_CFLAGS) \
 		$(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OBJ)/tests/tools/%.o: tests/tools/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Iserver $(DEV_CFLAGS) $(SRV_CFLAGS) \
+		-MMD -MP -c $< -o $@
+
+# Test tools (license makers, fault injectors) link like the unit tests.
+$(BUILD)/tests/tools/%: $(OBJ)/tests/tools/%.o $(BUILD)/libsrv.a \
+	$(BUILD)/liblatch.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libsrv.a \
+		$(BUILD)/liblatch.a $(SRV_LIBS) $(DEV_LIBS)
 
 $(OBJ)/examples/%.o: examples/%.c
 	@mkdir -p $(@D)

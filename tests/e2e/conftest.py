@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: ISC
+"""Shared pytest set-up for the end-to-end tests.
+
+Fixtures live in one plugin module per kind of real part, so each can grow
+on its own: swtpm boards, the PKI, the PostgreSQL cluster, latchd.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+pytest_plugins = [
+    "fixtures_paths",
+]
