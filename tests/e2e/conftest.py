@@ -11,4 +11,5 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 pytest_plugins = [
     "fixtures_paths",
+    "fixtures_boards",
 ]
