@@ -69,6 +69,9 @@ if [ "${1:-}" = "--arm64" ]; then
     dpkg --add-architecture arm64
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Wait for another apt run (a parallel install) instead of failing at once.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+apt-get $lock update -qq
+# shellcheck disable=SC2086
+apt-get $lock install -y -qq --no-install-recommends $missing
