@@ -19,6 +19,30 @@ SANITIZE   ?=
 WERROR     ?= 1
 V          ?= 0
 
+# Cross builds of the device side (docs/cross-building.md):
+#   make cross ARCH=aarch64      Debian multiarch toolchain, into build/aarch64
+# ARCH counts only on the command line (kernel builds export ARCH=arm64); it
+# picks CROSS_COMPILE=$(ARCH)-linux-gnu- and from it CC, AR, PKG_CONFIG and
+# BUILD=build/$(ARCH), each unless given on the command line too. Yocto and
+# Buildroot instead pass their own CC, AR, PKG_CONFIG, CFLAGS and LDFLAGS.
+ifeq ($(origin ARCH),command line)
+CROSS_COMPILE ?= $(ARCH)-linux-gnu-
+ifneq ($(origin CC),command line)
+CC := $(CROSS_COMPILE)gcc
+endif
+ifneq ($(origin AR),command line)
+AR := $(CROSS_COMPILE)ar
+endif
+ifneq ($(origin PKG_CONFIG),command line)
+PKG_CONFIG := $(CROSS_COMPILE)pkg-config
+endif
+ifneq ($(origin BUILD),command line)
+BUILD := build/$(ARCH)
+endif
+endif
+# The machine CC builds for, e.g. x86_64-linux-gnu, aarch64-poky-linux.
+TARGET_MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+
 VERSION    := 0.1.0
 
 ifeq ($(V),1)
@@ -47,6 +71,11 @@ endif
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDHARDEN := -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
+# AArch64: pointer authentication and BTI landing pads (PAC is kept; BTI
+# only marks the output when every linked object, crt files too, has it).
+ifneq ($(filter aarch64%,$(TARGET_MACHINE)),)
+HARDEN_ARCH := -mbranch-protection=standard
+endif
 ifeq ($(SANITIZE),1)
 HARDEN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -57,6 +86,7 @@ OPT ?= -O2 -g
 CFLAGS ?=
 LDFLAGS ?=
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(HARDEN) \
+	$(HARDEN_ARCH) \
 	-Iinclude -Ilib -I$(BUILD)/gen -Iserver $(CFLAGS)
 ALL_LDFLAGS := $(LDHARDEN) $(LDFLAGS)
 
@@ -171,7 +201,7 @@ $(OBJ)/examples/%.o: examples/%.c
 # --- libraries and programs -------------------------------------------
 $(BUILD)/liblatch.a: $(LIB_OBJS) $(ROOT_OBJ)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/liblatch.so: $(LIB_OBJS) $(ROOT_OBJ)
 	@echo "  LD      $@"
@@ -185,7 +215,7 @@ $(BUILD)/latch: $(CLI_OBJS) $(BUILD)/liblatch.a
 
 $(BUILD)/libsrv.a: $(SRV_OBJS) $(SRV_EXTRA_OBJS)
 	@echo "  AR      $@"
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/latchd: $(OBJ)/server/main.o $(BUILD)/libsrv.a $(BUILD)/liblatch.a
 	@echo "  LD      $@"
@@ -224,7 +254,7 @@ relink: $(LIB_OBJS) $(CLI_OBJS) $(EX_SRCS:examples/%.c=$(OBJ)/examples/%.o)
 	$(Q)mkdir -p $(OUT)
 	$(Q)scripts/embed-root.sh "$(LATCH_ROOT_CA)" > $(OUT)/root_ca.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c $(OUT)/root_ca.c -o $(OUT)/root_ca.o
-	$(Q)rm -f $(OUT)/liblatch.a && ar rcs $(OUT)/liblatch.a \
+	$(Q)rm -f $(OUT)/liblatch.a && $(AR) rcs $(OUT)/liblatch.a \
 		$(LIB_OBJS) $(OUT)/root_ca.o
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $(OUT)/latch $(CLI_OBJS) \
 		$(OUT)/liblatch.a $(DEV_LIBS)
@@ -232,6 +262,23 @@ relink: $(LIB_OBJS) $(CLI_OBJS) $(EX_SRCS:examples/%.c=$(OBJ)/examples/%.o)
 		$(ALL_LDFLAGS) -o $(OUT)/liblatch.so $(LIB_OBJS) \
 		$(OUT)/root_ca.o $(DEV_LIBS)
 	@echo "  RELINK  $(OUT) (root: $(LATCH_ROOT_CA))"
+
+# --- cross builds ------------------------------------------------------
+# The device side only: the server, CA and tests need -dev packages that a
+# target sysroot does not carry.
+ifneq ($(filter cross,$(MAKECMDGOALS)),)
+ifneq ($(origin ARCH),command line)
+$(error cross: needs ARCH=aarch64 on the command line)
+endif
+ifeq ($(filter $(ARCH)%,$(TARGET_MACHINE)),)
+$(error cross: CC=$(CC) builds for '$(TARGET_MACHINE)', not $(ARCH))
+endif
+endif
+cross: device $(EX_BINS)
+	@echo "  CROSS   $(BUILD) ($(TARGET_MACHINE))"
+
+check-arm64:
+	$(Q)scripts/check-arm64.sh
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
