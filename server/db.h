@@ -30,10 +30,7 @@
 struct db;
 struct db_stmt;
 
-enum db_kind {
-    DB_SQLITE = 0,
-    DB_POSTGRES
-};
+enum db_kind { DB_SQLITE = 0, DB_POSTGRES };
 
 /* What the last failure on a connection was, for callers that care. */
 enum db_errkind {
@@ -69,8 +66,7 @@ enum db_errkind db_last_errkind(const struct db *db);
  * Runs one or more statements without parameters or results (DDL,
  * migrations). sql must be a constant.
  */
-enum latch_status db_exec(struct db *db, const char *sql,
-                          struct latch_err *err)
+enum latch_status db_exec(struct db *db, const char *sql, struct latch_err *err)
     __attribute__((warn_unused_result));
 
 /*
@@ -146,8 +142,9 @@ enum latch_status db_transact(struct db *db, db_tx_fn fn, void *arg,
 
 /*
  * Brings the schema up to date with the migrations compiled into latchd
- * (sql/*.sql, in name order), each in its own transaction, recorded in
- * schema_migrations. Safe to run concurrently from several processes.
+ * (the files sql/NNN_name.sql, in name order), each in its own transaction,
+ * recorded in schema_migrations. Safe to run concurrently from several
+ * processes.
  */
 enum latch_status db_migrate(struct db *db, struct latch_err *err)
     __attribute__((warn_unused_result));
