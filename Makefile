@@ -119,7 +119,8 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 SRV_EXTRA_OBJS := $(ASSET_OBJ)
 
 .PHONY: all device server ca tests clean install check demo deps \
-	format format-check unit e2e relink cross check-arm64 bench fuzz FORCE
+	format format-check unit e2e relink cross check-arm64 bench fuzz FORCE \
+	install-device
 
 all: device server ca tests $(EX_BINS)
 
@@ -283,11 +284,14 @@ check-arm64:
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
 # --- install -----------------------------------------------------------
-install: device server ca
+install: install-device server ca
+	install -m 0755 $(BUILD)/latchd $(BUILD)/latch-ca $(DESTDIR)$(BINDIR)/
+
+# The device side alone: what a target image (Yocto, Buildroot) installs.
+install-device: device
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)
-	install -m 0755 $(BUILD)/latch $(BUILD)/latchd $(BUILD)/latch-ca \
-		$(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/latch $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/liblatch.so \
 		$(DESTDIR)$(LIBDIR)/liblatch.so.$(VERSION)
 	ln -sf liblatch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblatch.so.0
