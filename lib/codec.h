@@ -36,7 +36,18 @@ enum latch_status latch_time_parse(const char *s, int64_t *out,
                                    struct latch_err *err)
     __attribute__((warn_unused_result));
 
-/* Formats t as "YYYY-MM-DDTHH:MM:SSZ". */
+/*
+ * Formats t as "YYYY-MM-DDTHH:MM:SSZ". Times outside the range latch_time_parse
+ * accepts are clamped to its first or last second.
+ */
 void latch_time_format(int64_t t, char out[LATCH_TIME_LEN]);
+
+/*
+ * Decodes the UTF-8 sequence at p (n bytes available) into *cp. Returns its
+ * length (1-4), or 0 when it is not well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates U+D800-U+DFFF, nothing above U+10FFFF, no truncated
+ * or stray continuation bytes).
+ */
+size_t latch_utf8_next(const uint8_t *p, size_t n, uint32_t *cp);
 
 #endif /* LATCH_CODEC_H */
