@@ -117,6 +117,9 @@ EX_BINS  := $(EX_SRCS:examples/%.c=$(BUILD)/examples/%)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
 SRV_EXTRA_OBJS := $(ASSET_OBJ)
+# Schema migrations (sql/NNN_name.sql) embedded into latchd.
+MIGR_OBJ := $(OBJ)/gen/migrations.o
+SRV_EXTRA_OBJS += $(MIGR_OBJ)
 
 .PHONY: all device server ca tests clean install check demo deps \
 	format format-check unit e2e relink cross check-arm64 bench fuzz FORCE \
@@ -150,6 +153,16 @@ $(BUILD)/gen/assets.c: FORCE
 $(ASSET_OBJ): $(BUILD)/gen/assets.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# --- schema migrations embedded into latchd ----------------------------
+$(BUILD)/gen/migrations.c: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/embed-sql.sh sql > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(MIGR_OBJ): $(BUILD)/gen/migrations.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iserver -c $< -o $@
 
 # --- objects -----------------------------------------------------------
 $(OBJ)/lib/%.o: lib/%.c
