@@ -138,6 +138,19 @@ enum latch_status latch_license_sign(const json_t *body, EVP_PKEY *key,
                                      struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * The signature primitive latch_license_verify() uses, exposed for test
+ * vectors: the scheme comes from key (EC P-256: ECDSA with SHA-256, EC
+ * P-384: ECDSA with SHA-384, Ed25519: pure EdDSA; any other key fails), an
+ * ECDSA signature must be one strict-DER ECDSA-Sig-Value, an Ed25519 one 64
+ * bytes. Both low-S and high-S ECDSA signatures are accepted (the signer
+ * always emits low-S). LATCH_E_SIGNATURE when it does not verify.
+ */
+enum latch_status latch_license_sig_verify(EVP_PKEY *key, const uint8_t *msg,
+                                           size_t msglen, const uint8_t *sig,
+                                           size_t siglen, struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* The root compiled in at build time (may be ""). */
 extern const char latch_root_ca_pem[];
 
