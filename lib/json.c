@@ -566,9 +566,12 @@ latch_json_parse(const char *buf, size_t len, json_t **out,
     }
     if (!s.complete) {
         json_decref(v);
-        return latch_err_set(err, LATCH_E_FORMAT,
-                             "invalid JSON: unexpected byte at offset %zu",
-                             s.pos);
+        if (s.pos >= len) {
+            return scan_fail(&s, s.pos, err,
+                             "invalid JSON: unexpected end of input");
+        }
+        return scan_fail(&s, s.pos, err, "invalid JSON: unexpected byte 0x%02x",
+                         (unsigned char)buf[s.pos]);
     }
     st = check_tree(v, 0, err);
     if (st != LATCH_OK) {
