@@ -265,7 +265,9 @@ emit(struct out *o, const json_t *v, int depth, struct latch_err *err)
     char num[32];
     json_int_t n;
 
-    if (depth > LATCH_JSON_MAX_DEPTH) {
+    /* The outermost container is level 1, as in the reader. */
+    if ((json_is_object(v) || json_is_array(v)) &&
+        depth >= LATCH_JSON_MAX_DEPTH) {
         return latch_err_set(err, LATCH_E_FORMAT,
                              "jcs: nesting deeper than %d levels",
                              LATCH_JSON_MAX_DEPTH);

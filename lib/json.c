@@ -501,7 +501,8 @@ check_tree(const json_t *v, int depth, struct latch_err *err)
     size_t i;
     json_int_t n;
 
-    if (depth > LATCH_JSON_MAX_DEPTH) {
+    if ((json_is_object(v) || json_is_array(v)) &&
+        depth >= LATCH_JSON_MAX_DEPTH) {
         return latch_err_set(err, LATCH_E_FORMAT,
                              "nesting deeper than %d levels",
                              LATCH_JSON_MAX_DEPTH);
