@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The latch authors */
+/*
+ * config.c: DIR/latchd.conf, an INI file read with inih and written back
+ * by `latchd init`. Relative paths in it are taken relative to DIR.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "fsutil.h"
+#include "latchd.h"
+
+#define CONF_MAX 16384
+
+struct load_state {
+    struct latchd_config *cfg;
+    char bad[160];
+};
+
+static int
+set_str(char **dst, const char *value)
+{
+    char *dup = strdup(value);
+
+    if (dup == NULL) {
+        return 0;
+    }
+    free(*dst);
+    *dst = dup;
+    return 1;
+}
+
+static int
+parse_int(const char *value, int lo, int hi, int *out)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < lo || v > hi) {
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static int
+parse_bool(const char *value, bool *out)
+{
+    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+        strcmp(value, "1") == 0) {
+        *out = true;
+        return 1;
+    }
+    if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+        strcmp(value, "0") == 0) {
+        *out = false;
+        return 1;
+    }
+    return 0;
+}
+
+static int
+on_item(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_state *ls = user;
+    struct latchd_config *cfg = ls->cfg;
+    int ok = 0;
+
+    if (strcmp(section, "database") == 0 && strcmp(name, "url") == 0) {
+        ok = set_str(&cfg->database, value);
+    } else if (strcmp(section, "trust") == 0 && strcmp(name, "dir") == 0) {
+        ok = set_str(&cfg->trust_dir, value);
+    } else if (strcmp(section, "signing") == 0 && strcmp(name, "key") == 0) {
+        ok = set_str(&cfg->signing_key, value);
+    } else if (strcmp(section, "signing") == 0 && strcmp(name, "cert") == 0) {
+        ok = set_str(&cfg->signing_cert, value);
+    } else if (strcmp(section, "http") == 0 && strcmp(name, "listen") == 0) {
+        ok = set_str(&cfg->listen, value);
+    } else if (strcmp(section, "workers") == 0 && strcmp(name, "count") == 0) {
+        ok = parse_int(value, 0, 64, &cfg->workers);
+    } else if (strcmp(section, "aia") == 0 && strcmp(name, "enabled") == 0) {
+        ok = parse_bool(value, &cfg->aia_enabled);
+    } else if (strcmp(section, "aia") == 0 && strcmp(name, "allow") == 0) {
+        ok = set_str(&cfg->aia_allow, value);
+    } else if (strcmp(section, "aia") == 0 && strcmp(name, "timeout") == 0) {
+        ok = parse_int(value, 1, 60, &cfg->aia_timeout);
+    } else {
+        /* Other modules' sections are theirs to read; skip them. */
+        ok = 1;
+    }
+    if (!ok && ls->bad[0] == '\0') {
+        snprintf(ls->bad, sizeof(ls->bad), "[%s] %s = %s", section, name,
+                 value);
+    }
+    return ok;
+}
+
+/* Makes *path absolute relative to dir (a NULL path gets dflt). */
+static enum latch_status
+absolutize(const char *dir, char **path, const char *dflt,
+           struct latch_err *err)
+{
+    char buf[PATH_MAX];
+    const char *p = *path != NULL ? *path : dflt;
+    int n;
+
+    if (p == NULL) {
+        return LATCH_OK;
+    }
+    if (p[0] == '/') {
+        return set_str(path, p)
+                   ? LATCH_OK
+                   : latch_err_set(err, LATCH_E_NOMEM, "config: out of memory");
+    }
+    n = snprintf(buf, sizeof(buf), "%s/%s", dir, p);
+    if (n < 0 || (size_t)n >= sizeof(buf)) {
+        return latch_err_set(err, LATCH_E_USAGE, "config: path too long: %s",
+                             p);
+    }
+    return set_str(path, buf)
+               ? LATCH_OK
+               : latch_err_set(err, LATCH_E_NOMEM, "config: out of memory");
+}
+
+enum latch_status
+latchd_config_load(const char *data_dir, struct latchd_config *cfg,
+                   struct latch_err *err)
+{
+    struct load_state ls;
+    enum latch_status st;
+    char path[PATH_MAX];
+    char *abs = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(cfg, 0, sizeof(*cfg));
+    memset(&ls, 0, sizeof(ls));
+    ls.cfg = cfg;
+    abs = realpath(data_dir, NULL);
+    if (abs == NULL) {
+        return latch_err_set(err, LATCH_E_IO, "data directory %s: %s", data_dir,
+                             strerror(errno));
+    }
+    cfg->data_dir = abs;
+    rc = snprintf(path, sizeof(path), "%s/" LATCHD_CONF_NAME, abs);
+    if (rc < 0 || (size_t)rc >= sizeof(path)) {
+        st = latch_err_set(err, LATCH_E_USAGE, "data directory path too long");
+        goto out;
+    }
+    st = latch_read_file(path, CONF_MAX, &buf, &len, err);
+    if (st != LATCH_OK) {
+        latch_err_prefix(err, "no latchd configuration (run latchd init)");
+        goto out;
+    }
+    cfg->workers = 2;
+    cfg->aia_timeout = 5;
+    rc = ini_parse_string(buf, on_item, &ls);
+    if (rc != 0) {
+        st = latch_err_set(err, LATCH_E_FORMAT, "%s: line %d: bad setting %s",
+                           path, rc, ls.bad[0] != '\0' ? ls.bad : "(syntax)");
+        goto out;
+    }
+    if (cfg->database == NULL) {
+        st = latch_err_set(err, LATCH_E_FORMAT, "%s: [database] url is missing",
+                           path);
+        goto out;
+    }
+    st = absolutize(abs, &cfg->trust_dir, "trust", err);
+    if (st == LATCH_OK) {
+        st = absolutize(abs, &cfg->signing_key, "signing.key", err);
+    }
+    if (st == LATCH_OK) {
+        st = absolutize(abs, &cfg->signing_cert, "signing.pem", err);
+    }
+    if (st == LATCH_OK && cfg->listen == NULL &&
+        !set_str(&cfg->listen, "127.0.0.1:8080")) {
+        st = latch_err_set(err, LATCH_E_NOMEM, "config: out of memory");
+    }
+    if (st == LATCH_OK && cfg->aia_allow == NULL &&
+        !set_str(&cfg->aia_allow, "")) {
+        st = latch_err_set(err, LATCH_E_NOMEM, "config: out of memory");
+    }
+
+out:
+    free(buf);
+    if (st != LATCH_OK) {
+        latchd_config_free(cfg);
+    }
+    return st;
+}
+
+enum latch_status
+latchd_config_write(const struct latchd_config *cfg, struct latch_err *err)
+{
+    char path[PATH_MAX];
+    char buf[CONF_MAX];
+    int n;
+
+    n = snprintf(path, sizeof(path), "%s/" LATCHD_CONF_NAME, cfg->data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "data directory path too long");
+    }
+    n = snprintf(
+        buf, sizeof(buf),
+        "# latchd configuration (written by latchd init)\n"
+        "[database]\n"
+        "url = %s\n\n"
+        "[trust]\n"
+        "# pinned TPM vendor roots; latchd only reads it\n"
+        "dir = %s\n\n"
+        "[signing]\n"
+        "key = %s\n"
+        "cert = %s\n\n"
+        "[http]\n"
+        "listen = %s\n\n"
+        "[workers]\n"
+        "count = %d\n\n"
+        "[aia]\n"
+        "enabled = %s\n"
+        "allow = %s\n"
+        "timeout = %d\n",
+        cfg->database, cfg->trust_dir, cfg->signing_key, cfg->signing_cert,
+        cfg->listen, cfg->workers, cfg->aia_enabled ? "true" : "false",
+        cfg->aia_allow != NULL ? cfg->aia_allow : "", cfg->aia_timeout);
+    if (n < 0 || (size_t)n >= sizeof(buf)) {
+        return latch_err_set(err, LATCH_E_USAGE, "configuration too long");
+    }
+    return latch_write_atomic(path, buf, (size_t)n, 0600, err);
+}
+
+void
+latchd_config_free(struct latchd_config *cfg)
+{
+    if (cfg == NULL) {
+        return;
+    }
+    free(cfg->data_dir);
+    free(cfg->database);
+    free(cfg->trust_dir);
+    free(cfg->signing_key);
+    free(cfg->signing_cert);
+    free(cfg->listen);
+    free(cfg->aia_allow);
+    memset(cfg, 0, sizeof(*cfg));
+}
