@@ -475,8 +475,7 @@ parse_signature(struct latch_license *lic, const json_t *doc,
     size_t derlen = 0;
     enum latch_status st;
 
-    st = latch_json_get_object(doc, "signature", "(top level)", true, &sig,
-                               NULL, err);
+    st = latch_json_get_object(doc, "signature", "", true, &sig, NULL, err);
     if (st != LATCH_OK) {
         goto out;
     }
@@ -529,12 +528,12 @@ parse_doc(struct latch_license *lic, struct latch_err *err)
         return latch_err_set(err, LATCH_E_FORMAT,
                              "license file: the top level is not an object");
     }
-    st = latch_json_only_members(lic->doc, top_members, "(top level)", err);
+    st = latch_json_only_members(lic->doc, top_members, "", err);
     if (st != LATCH_OK) {
         return st;
     }
-    st = latch_json_get_string(lic->doc, "format", "(top level)", true, &format,
-                               NULL, err);
+    st =
+        latch_json_get_string(lic->doc, "format", "", true, &format, NULL, err);
     if (st != LATCH_OK) {
         return st;
     }
@@ -543,8 +542,7 @@ parse_doc(struct latch_license *lic, struct latch_err *err)
         return latch_err_set(err, LATCH_E_FORMAT, "format: '%s' is not '%s'",
                              shown, LATCH_LICENSE_FORMAT);
     }
-    st = latch_json_get_object(lic->doc, "license", "(top level)", true, &body,
-                               NULL, err);
+    st = latch_json_get_object(lic->doc, "license", "", true, &body, NULL, err);
     if (st != LATCH_OK) {
         return st;
     }
