@@ -203,21 +203,27 @@ latch_tpm_public_unmarshal(const uint8_t *buf, size_t len, TPM2B_PUBLIC *out,
                              size, len - 2);
     }
 
+    /*
+     * The TPMT_PUBLIC is unmarshalled on its own: tss2-mu 3.2.1's
+     * TPM2B_PUBLIC unmarshaller reports success, having consumed only the
+     * size field, when the structure inside is malformed. The rc is
+     * attacker-influenced: print it, never decode it (A8).
+     */
     memset(&tmp, 0, sizeof(tmp));
-    /* The code is attacker-influenced: print it, never decode it (A8). */
-    rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &tmp);
+    rc = Tss2_MU_TPMT_PUBLIC_Unmarshal(buf + 2, size, &off, &tmp.publicArea);
     if (rc != TSS2_RC_SUCCESS) {
         return latch_err_set(err, LATCH_E_FORMAT,
-                             "tpm public: TPM2B_PUBLIC does not unmarshal "
+                             "tpm public: TPMT_PUBLIC does not unmarshal "
                              "(tss2 rc 0x%08x)",
                              (unsigned)rc);
     }
-    if (off != len) {
+    if (off != size) {
         return latch_err_set(err, LATCH_E_FORMAT,
                              "tpm public: %zu trailing bytes after the "
-                             "TPM2B_PUBLIC",
-                             len - off);
+                             "TPMT_PUBLIC",
+                             size - off);
     }
+    tmp.size = (UINT16)size;
 
     /*
      * The name is a hash of the marshalled form, so only a public area that
@@ -805,6 +811,7 @@ latch_ak_check(const TPMT_PUBLIC *ak, struct latch_report *rep,
     TPMA_OBJECT a;
     EVP_PKEY *pkey = NULL;
     bool known;
+    bool key_ok;
 
     if (ak == NULL) {
         return latch_err_set(err, LATCH_E_USAGE, "AK policy: no public area");
@@ -844,9 +851,9 @@ latch_ak_check(const TPMT_PUBLIC *ak, struct latch_report *rep,
 
     if (known) {
         latch_err_clear(&keyerr);
-        ak_result(&c, "ak.public_key",
-                  latch_tpm_public_to_pkey(ak, &pkey, &keyerr) == LATCH_OK,
-                  "%s", keyerr.msg[0] != '\0' ? keyerr.msg : "valid key");
+        key_ok = latch_tpm_public_to_pkey(ak, &pkey, &keyerr) == LATCH_OK;
+        ak_result(&c, "ak.public_key", key_ok, "%s",
+                  key_ok ? "valid key" : keyerr.msg);
     } else {
         latch_report_add(rep, "ak.public_key", LATCH_CHECK_SKIP,
                          "unknown key type");
