@@ -20,6 +20,7 @@
 #define LATCH_ENROLL_MAX_INTERMEDIATE 4
 #define LATCH_CERT_MAX                8192 /* one certificate, DER */
 #define LATCH_TPM_PUBLIC_MAX          1024 /* marshalled TPM2B_PUBLIC */
+#define LATCH_ENROLL_TEXT_MAX         256  /* bytes of a device/tpm string */
 
 struct latch_blob {
     uint8_t *data;
@@ -42,7 +43,9 @@ struct latch_blob {
  *     "ak_name": lowercase hex,
  *     "tpm": { "manufacturer": "IBM", "vendor": "SW  TPM",
  *              "firmware_version": "20191023.0",
- *              "spec_revision": 164 } } }
+ *              "spec_revision": 164 } } }    (tpm and its members optional)
+ * Unknown members are rejected at the top level and inside device, identity
+ * and tpm; device and tpm strings hold at most LATCH_ENROLL_TEXT_MAX bytes.
  */
 struct latch_enrollment {
     json_t *doc; /* whole parsed file; strings below are borrowed from it */
