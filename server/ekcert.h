@@ -65,7 +65,7 @@ struct ek_cert {
     enum ek_key_type key_type;
     int key_bits;
     bool spki_rsaes_oaep; /* SPKI algorithm was id-RSAES-OAEP */
-    bool is_tpm12;        /* set by the TPM 1.2 rule (docs) */
+    bool is_tpm12;        /* TPM 1.2 EK (rule below); ek_verify rejects */
 
     char subject[EK_STR_MAX]; /* "" for an empty subject */
     char issuer[EK_STR_MAX];
@@ -79,6 +79,7 @@ struct ek_cert {
     char tpm_vendor[8];                /* decoded id: "STM", "IFX", "" */
     char tpm_model[EK_STR_MAX];
     char tpm_version[EK_STR_MAX]; /* as written: "id:00490004" */
+    char tpm_firmware[32];        /* decoded: "73.4"; "" if not id: */
 
     bool has_eku_ekcert;      /* EKU present and contains 2.23.133.8.1 */
     char aia_url[EK_STR_MAX]; /* first caIssuers URI, raw; "" if none */
@@ -174,7 +175,10 @@ void ek_trust_free(struct ek_trust *t);
  * (ek_name_key) equals subject_key; aki_hex is the authority key id the
  * caller looks for, or NULL (a hint; matching by subject is enough).
  * store: remember der under url (NULL for an operator import); sha256 and
- * subject_key are precomputed.
+ * subject_key are precomputed. Only certificates that were just proven to
+ * have signed the certificate below them are stored.
+ * evict: forget a cached certificate (by DER SHA-256) that turned out
+ * not to verify (cache poisoning, item B18).
  */
 struct ek_cache_ops {
     void *arg;
@@ -184,6 +188,7 @@ struct ek_cache_ops {
     enum latch_status (*store)(void *arg, const char *url, const uint8_t *der,
                                size_t len, const char *sha256,
                                const char *subject_key, struct latch_err *err);
+    void (*evict)(void *arg, const char *sha256);
 };
 
 /* ---- verification ------------------------------------------------------ */
