@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The latch authors */
+/*
+ * common.c: what every latch verb shares: the exit-code map, error and
+ * usage messages, the common options, and terminal-safe text.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_exit_code(enum latch_status st)
+{
+    switch (st) {
+    case LATCH_OK:
+        return CLI_EXIT_OK;
+    case LATCH_E_USAGE:
+        return CLI_EXIT_USAGE;
+    case LATCH_E_IO:
+        return CLI_EXIT_IO;
+    case LATCH_E_FORMAT:
+        return CLI_EXIT_FORMAT;
+    case LATCH_E_SIGNATURE:
+        return CLI_EXIT_SIGNATURE;
+    case LATCH_E_NOT_DEVICE:
+        return CLI_EXIT_NOT_DEVICE;
+    case LATCH_E_TPM:
+        return CLI_EXIT_TPM;
+    case LATCH_E_VALIDITY:
+        return CLI_EXIT_VALIDITY;
+    case LATCH_E_ROLLBACK:
+        return CLI_EXIT_ROLLBACK;
+    case LATCH_E_NOT_FOUND:
+        return CLI_EXIT_NOT_FOUND;
+    case LATCH_E_POLICY:
+    case LATCH_E_CRYPTO:
+    case LATCH_E_NOMEM:
+    case LATCH_E_INTERNAL:
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_FAILURE;
+}
+
+void
+cli_warnx(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "latch %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int
+cli_fail(const char *verb, const struct latch_err *err)
+{
+    char shown[2 * LATCH_ERR_MSG_MAX];
+
+    if (err->msg[0] != '\0') {
+        cli_safe_text(err->msg, shown, sizeof(shown));
+    } else {
+        snprintf(shown, sizeof(shown), "%s", latch_strerror(err->status));
+    }
+    cli_warnx(verb, "%s", shown);
+    return cli_exit_code(err->status);
+}
+
+void
+cli_verb_help(FILE *out, const char *verb)
+{
+    const struct cli_verb *v = cli_verb_find(verb);
+
+    if (v == NULL) {
+        return;
+    }
+    fprintf(out, "usage: latch %s %s\n  %s\n", v->name, v->args, v->help);
+}
+
+int
+cli_usage(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "latch %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    cli_verb_help(stderr, verb);
+    return CLI_EXIT_USAGE;
+}
+
+bool
+cli_common_opt(int opt, const char *arg, struct cli_common *c)
+{
+    switch (opt) {
+    case CLI_OPT_TCTI:
+        c->tcti = arg;
+        return true;
+    case CLI_OPT_STATE_DIR:
+        c->state_dir = arg;
+        return true;
+    case CLI_OPT_JSON:
+        c->json = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Length of the UTF-8 sequence at p and its code point; 0 if invalid. */
+static size_t
+utf8_next(const unsigned char *p, uint32_t *cp)
+{
+    size_t n, i;
+
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+        *cp = p[0] & 0x1fu;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        *cp = p[0] & 0x0fu;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        *cp = p[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        *cp = (*cp << 6) | (p[i] & 0x3fu);
+    }
+    if ((n == 3 && (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff))) ||
+        (n == 4 && (*cp < 0x10000 || *cp > 0x10ffff))) {
+        return 0;
+    }
+    return n;
+}
+
+static bool
+is_hidden(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x200e ||
+           cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void
+cli_safe_text(const char *in, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0, n;
+    uint32_t cp = 0;
+
+    while (*p != '\0') {
+        if (o + 12 >= cap) {
+            snprintf(out + o, cap - o, "...");
+            return;
+        }
+        n = utf8_next(p, &cp);
+        if (n == 0) {
+            o += (size_t)snprintf(out + o, cap - o, "<x%02X>", p[0]);
+            p++;
+        } else if (is_hidden(cp)) {
+            o += (size_t)snprintf(out + o, cap - o, "<U+%04X>", (unsigned)cp);
+            p += n;
+        } else {
+            memcpy(out + o, p, n);
+            o += n;
+            p += n;
+        }
+    }
+    out[o] = '\0';
+}
