@@ -607,7 +607,8 @@ latch_json_only_members(const json_t *obj, const char *const *allowed,
 
     if (!json_is_object(obj)) {
         return latch_err_set(err, LATCH_E_FORMAT, "%s: expected an object",
-                             where != NULL ? where : "(top level)");
+                             where != NULL && where[0] != '\0' ? where
+                                                               : "(top level)");
     }
     json_object_keylen_foreach((json_t *)(uintptr_t)obj, key, klen, m)
     {
