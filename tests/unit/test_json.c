@@ -6,6 +6,7 @@
  * (tests/data/json) and the typed getters.
  */
 #include <dirent.h>
+#include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 
 #include "fsutil.h"
 #include "json.h"
+#include "license.h"
 
 static const char *
 data_dir(void)
@@ -465,6 +467,66 @@ test_get_int_rejects_out_of_range_built_in_code(void **state)
 }
 
 /*
+ * The feature-name rule lives in license.c; checked here against the
+ * pattern docs/format.md states, with POSIX regex as the oracle.
+ */
+static void
+test_feature_name_rule_matches_the_documented_pattern(void **state)
+{
+    static const char *const fixed[] = {
+        "a",          "0",           "pro",
+        "max_users",  "x.y-z",       "9lives",
+        "a_",         "a.",          "a-",
+        "",           "_a",          ".a",
+        "-a",         "A",           "Pro",
+        "a b",        "a/b",         "a\\b",
+        "a:b",        "\xd0\xb0", /* Cyrillic a, a look-alike */
+        "pr\xd0\xbe", "caf\xc3\xa9", "a\xe2\x80\xae",
+        "a\n"};
+    static const char alphabet[] = "az09_.-A/\xd0 ";
+    regex_t re;
+    char name[80];
+    size_t i, j, n;
+    uint64_t x = 88172645463325252ULL;
+
+    (void)state;
+    assert_int_equal(
+        regcomp(&re, "^[a-z0-9][a-z0-9_.-]{0,63}$", REG_EXTENDED | REG_NOSUB),
+        0);
+    for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        if (latch_feature_name_ok(fixed[i]) !=
+            (regexec(&re, fixed[i], 0, NULL, 0) == 0)) {
+            fail_msg("feature name \"%s\" judged differently", fixed[i]);
+        }
+    }
+    memset(name, 'a', 66);
+    name[64] = '\0';
+    assert_true(latch_feature_name_ok(name));
+    name[64] = 'a';
+    name[65] = '\0';
+    assert_false(latch_feature_name_ok(name));
+    for (i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = (size_t)(x % 67);
+        for (j = 0; j < n; j++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            name[j] = alphabet[x % (sizeof(alphabet) - 1)];
+        }
+        name[n] = '\0';
+        if (latch_feature_name_ok(name) !=
+            (regexec(&re, name, 0, NULL, 0) == 0)) {
+            fail_msg("feature name \"%s\" judged differently", name);
+        }
+    }
+    assert_false(latch_feature_name_ok(NULL));
+    regfree(&re);
+}
+
+/*
  * JSONTestSuite verdicts: n_ rejected, y_ accepted except the listed ones,
  * i_ all rejected (see tests/data/json/README.md for each choice).
  */
@@ -646,6 +708,7 @@ main(void)
         cmocka_unit_test(test_getters_prefix_codec_errors_with_the_member),
         cmocka_unit_test(test_get_string_rejects_embedded_nul_built_in_code),
         cmocka_unit_test(test_get_int_rejects_out_of_range_built_in_code),
+        cmocka_unit_test(test_feature_name_rule_matches_the_documented_pattern),
         cmocka_unit_test(test_json_test_suite_parsing_verdicts),
         cmocka_unit_test(test_json_test_suite_transform_verdicts),
     };
