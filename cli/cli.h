@@ -20,7 +20,17 @@
 /* X(name, operands and options, one-line help), in `latch --help` order. */
 #define LATCH_VERBS(X)                                                         \
     X(verify, "LICENSE [--root PEM] [--json]",                                 \
-      "check a license file offline: signature, chain, dates (no TPM)")
+      "check a license file offline: signature, chain, dates (no TPM)")        \
+    X(enroll,                                                                  \
+      "-o FILE [--ek auto|rsa2048|ecc-p256|ecc-p384] [--ak ecc|rsa] [--label " \
+      "TEXT] [--rotate] [--persist-ak]",                                       \
+      "enroll this TPM: write enrollment.json for the license server")         \
+    X(activate, "LICENSE [-v]",                                                \
+      "prove a license with this TPM and install it")                          \
+    X(status, "[--json]",                                                      \
+      "the installed license, its features, a fresh TPM proof")                \
+    X(check, "FEATURE [--quantity]",                                           \
+      "exit 0 when FEATURE is enabled and valid now")
 
 #define LATCH_VERB_DECLARE(name, args, help)                                   \
     int cmd_##name(int argc, char **argv);

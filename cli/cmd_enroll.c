@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The latch authors */
+/*
+ * cmd_enroll.c: `latch enroll -o FILE`: enrolls this device's TPM and
+ * writes enrollment.json for the license server. The device description
+ * (hostname, DMI or device-tree product and serial) is informational.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "devcommon.h"
+#include "device.h"
+#include "fsutil.h"
+
+#define INFO_MAX 128
+
+struct info_buf {
+    char hostname[INFO_MAX];
+    char product[INFO_MAX];
+    char serial[INFO_MAX];
+    char firmware[INFO_MAX];
+};
+
+/*
+ * The first readable file of paths, trimmed, when it is printable ASCII;
+ * "" otherwise (absent, unreadable as non-root, or binary).
+ */
+static void
+read_info(const char *const *paths, char *out, size_t cap)
+{
+    char *buf = NULL;
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (; *paths != NULL && out[0] == '\0'; paths++) {
+        if (latch_read_file(*paths, 4096, &buf, &len, NULL) != LATCH_OK) {
+            continue;
+        }
+        while (len > 0 && (buf[len - 1] == '\0' || buf[len - 1] == '\n' ||
+                           buf[len - 1] == ' ')) {
+            len--;
+        }
+        bool ok = len > 0 && len < cap;
+        for (size_t i = 0; ok && i < len; i++) {
+            ok = buf[i] >= 0x20 && buf[i] < 0x7f;
+        }
+        if (ok) {
+            memcpy(out, buf, len);
+            out[len] = '\0';
+        }
+        free(buf);
+        buf = NULL;
+    }
+}
+
+static const char *
+nonempty(const char *s)
+{
+    return s[0] != '\0' ? s : NULL;
+}
+
+static void
+collect_info(struct info_buf *b, struct latch_device_info *info)
+{
+    static const char *const product[] = {"/sys/class/dmi/id/product_name",
+                                          "/proc/device-tree/model", NULL};
+    static const char *const serial[] = {"/sys/class/dmi/id/product_serial",
+                                         "/proc/device-tree/serial-number",
+                                         NULL};
+    static const char *const firmware[] = {"/sys/class/dmi/id/bios_version",
+                                           NULL};
+
+    if (gethostname(b->hostname, sizeof(b->hostname)) != 0) {
+        b->hostname[0] = '\0';
+    }
+    b->hostname[sizeof(b->hostname) - 1] = '\0';
+    read_info(product, b->product, sizeof(b->product));
+    read_info(serial, b->serial, sizeof(b->serial));
+    read_info(firmware, b->firmware, sizeof(b->firmware));
+    info->hostname = nonempty(b->hostname);
+    info->product = nonempty(b->product);
+    info->serial_number = nonempty(b->serial);
+    info->firmware_version = nonempty(b->firmware);
+}
+
+static int
+write_out(const char *path, const struct latch_enroll_result *res,
+          struct latch_err *err)
+{
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(res->json, 1, res->len, stdout) != res->len ||
+            fflush(stdout) != 0) {
+            latch_err_set(err, LATCH_E_IO, "stdout: %s", strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
+    return latch_write_atomic(path, res->json, res->len, 0644, err) != LATCH_OK;
+}
+
+int
+cmd_enroll(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"ek", required_argument, NULL, 'e'},
+        {"ak", required_argument, NULL, 'a'},
+        {"label", required_argument, NULL, 'l'},
+        {"rotate", no_argument, NULL, 'r'},
+        {"persist-ak", no_argument, NULL, 'p'},
+        CLI_COMMON_LONGOPTS,
+        {NULL, 0, NULL, 0}};
+    struct latch_enroll_opts opts = {.ak_alg = LATCH_AK_ECC_P256};
+    struct latch_enroll_result res = {0};
+    struct latch_err err = {LATCH_OK, ""};
+    struct latch_device *dev = NULL;
+    struct cli_common common = {0};
+    struct info_buf ib;
+    const char *out = NULL;
+    FILE *msg;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        if (cli_common_opt(c, optarg, &common)) {
+            continue;
+        }
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'e':
+            opts.ek = optarg;
+            break;
+        case 'a':
+            if (strcmp(optarg, "ecc") == 0) {
+                opts.ak_alg = LATCH_AK_ECC_P256;
+            } else if (strcmp(optarg, "rsa") == 0) {
+                opts.ak_alg = LATCH_AK_RSA2048;
+            } else {
+                return cli_usage("enroll", "--ak: 'ecc' or 'rsa', not '%s'",
+                                 optarg);
+            }
+            break;
+        case 'l':
+            opts.info.label = optarg;
+            break;
+        case 'r':
+            opts.rotate = true;
+            break;
+        case 'p':
+            opts.persist_ak = true;
+            break;
+        case CLI_OPT_HELP:
+            cli_verb_help(stdout, "enroll");
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage("enroll", "unknown option");
+        }
+    }
+    if (out == NULL || optind != argc) {
+        return cli_usage("enroll", "needs -o FILE and no operands");
+    }
+
+    dev_quiet_tss();
+    collect_info(&ib, &opts.info);
+    if (latch_device_open(common.tcti, common.state_dir, &dev, &err) !=
+            LATCH_OK ||
+        latch_device_enroll(dev, &opts, &res, &err) != LATCH_OK ||
+        write_out(out, &res, &err) != 0) {
+        rc = cli_fail("enroll", &err);
+        goto done;
+    }
+    msg = strcmp(out, "-") == 0 ? stderr : stdout;
+    fprintf(msg, "enrolled: %s EK, %s AK %s%s\n", res.ek_template,
+            res.pending ? "pending (rotation)" : "active",
+            res.reused ? "reused " : "new ", res.ak_name);
+    if (res.persistent_handle != 0) {
+        fprintf(msg, "AK persistent at 0x%08x\n",
+                (unsigned)res.persistent_handle);
+    }
+    if (strcmp(out, "-") != 0) {
+        fprintf(msg, "wrote %s: send it to the license server\n", out);
+    }
+    rc = CLI_EXIT_OK;
+
+done:
+    latch_enroll_result_clear(&res);
+    latch_device_close(dev);
+    return rc;
+}
