@@ -221,6 +221,7 @@ $(BUILD)/liblatch.so: $(LIB_OBJS) $(ROOT_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,liblatch.so.0 -Wl,-z,defs \
 		$(ALL_LDFLAGS) -o $@ $^ $(DEV_LIBS)
+	$(Q)ln -sf liblatch.so $(@D)/liblatch.so.0
 
 $(BUILD)/latch: $(CLI_OBJS) $(BUILD)/liblatch.a
 	@echo "  LD      $@"
@@ -275,6 +276,7 @@ relink: $(LIB_OBJS) $(CLI_OBJS) $(EX_SRCS:examples/%.c=$(OBJ)/examples/%.o)
 	$(Q)$(CC) -shared -Wl,-soname,liblatch.so.0 -Wl,-z,defs \
 		$(ALL_LDFLAGS) -o $(OUT)/liblatch.so $(LIB_OBJS) \
 		$(OUT)/root_ca.o $(DEV_LIBS)
+	$(Q)ln -sf liblatch.so $(OUT)/liblatch.so.0
 	@echo "  RELINK  $(OUT) (root: $(LATCH_ROOT_CA))"
 
 # --- cross builds ------------------------------------------------------
