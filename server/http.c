@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
 /*
  * Bytes of an over-cap chunked body (no Content-Length) read and dropped so
@@ -272,9 +273,13 @@ req_free(struct http_req *req)
     if (req->pp != NULL) {
         MHD_destroy_post_processor(req->pp);
     }
+    /* Bodies carry passwords and tokens: wipe before freeing. */
     for (size_t i = 0; i < req->nfields; i++) {
         free(req->fields[i].name);
         free(req->fields[i].filename);
+        if (req->fields[i].data.p != NULL) {
+            OPENSSL_cleanse(req->fields[i].data.p, req->fields[i].data.len);
+        }
         hbuf_free(&req->fields[i].data);
     }
     for (size_t i = 0; i < req->nhdrs; i++) {
@@ -286,6 +291,9 @@ req_free(struct http_req *req)
     }
     if (req->user_free != NULL) {
         req->user_free(req->user);
+    }
+    if (req->body.p != NULL) {
+        OPENSSL_cleanse(req->body.p, req->body.len);
     }
     hbuf_free(&req->body);
     free(req->path);
