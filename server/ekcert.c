@@ -62,7 +62,7 @@ ASN1_SEQUENCE(EK_TPM_SPEC) =
     }
     for (i = 0; i < n; i++) {
         unsigned char ch = src[i];
-        bool esc = ch < 0x20 || ch == 0x7f || ch == '\\';
+        bool esc = ch < 0x20 || ch == 0x7f;
 
         if (o + (esc ? 4 : 1) >= cap) {
             break;

@@ -17,7 +17,7 @@
 
 /*
  * Copies n bytes into dst (cap bytes, NUL-terminated), escaping NUL,
- * control characters, DEL and backslash as \xNN and cutting at cap - 1
+ * control characters and DEL as \xNN and cutting at cap - 1
  * (never inside an escape).
  */
 void ek_safe_copy(char *dst, size_t cap, const unsigned char *src, size_t n);
@@ -39,6 +39,16 @@ bool ek_self_signed(X509 *x);
 
 /* The first caIssuers URI in x's AIA extension (raw, safe), or "". */
 void ek_aia_url(X509 *x, char out[EK_STR_MAX]);
+
+/*
+ * Whether issuer plausibly issued x: names, key identifiers and key usage
+ * (X509_check_issued), except that an authority key identifier whose
+ * issuer name/serial part points elsewhere is tolerated (old Infineon
+ * chains); the key id, when both sides have one, must still match and the
+ * signature is verified later in any case. Also installed as the trust
+ * store's check_issued so OpenSSL builds the same chains.
+ */
+bool ek_issued(X509 *issuer, X509 *x);
 
 /* Pinned anchor lookups used by the verifier. */
 X509_STORE *ek_trust_store(const struct ek_trust *t);

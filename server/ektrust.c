@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ekcert.h"
 #include "ekcert_int.h"
@@ -238,6 +239,22 @@ ek_certs_from_buf(const uint8_t *buf, size_t len, STACK_OF(X509) * out,
     return LATCH_OK;
 }
 
+bool
+ek_issued(X509 *issuer, X509 *x)
+{
+    int e = X509_check_issued(issuer, x);
+
+    ERR_clear_error();
+    return e == X509_V_OK || e == X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH;
+}
+
+static int
+store_check_issued(X509_STORE_CTX *ctx, X509 *x, X509 *issuer)
+{
+    (void)ctx;
+    return ek_issued(issuer, x) ? 1 : 0;
+}
+
 static enum latch_status
 trust_new(struct ek_trust **out, struct latch_err *err)
 {
@@ -254,6 +271,7 @@ trust_new(struct ek_trust **out, struct latch_err *err)
         ek_trust_free(t);
         return latch_err_set(err, LATCH_E_NOMEM, "trust: allocation");
     }
+    X509_STORE_set_check_issued(t->store, store_check_issued);
     *out = t;
     return LATCH_OK;
 }

@@ -34,10 +34,10 @@ enum origin {
 struct held {
     X509 *x;
     enum origin origin;
-    char url[EK_STR_MAX]; /* ORIGIN_AIA: where it came from */
+    char *url; /* ORIGIN_AIA: where it came from; else NULL */
 };
 
-#define POOL_MAX 64
+#define POOL_MAX 1024
 
 struct vctx {
     const struct ek_trust *t;
@@ -54,6 +54,11 @@ struct vctx {
     enum origin corigin[EK_MAX_DEPTH];
     size_t n;
     bool top_pinned;
+
+    /* the chain's own verdict (the overall one may differ) */
+    enum ek_outcome chain_outcome;
+    enum ek_reason chain_reason;
+    char chain_detail[LATCH_CHECK_DETAIL_MAX];
 
     /* set from the verify callback */
     bool expired;
@@ -199,6 +204,49 @@ verdict(struct vctx *v, enum ek_outcome o, enum ek_reason r, const char *fmt,
     va_end(ap);
 }
 
+static void warn(struct vctx *v, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+warn(struct vctx *v, const char *name, const char *fmt, ...)
+{
+    char msg[LATCH_CHECK_DETAIL_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0) {
+        msg[0] = '\0';
+    }
+    va_end(ap);
+    latch_report_add(v->rep, name, LATCH_CHECK_WARN, "%s", msg);
+    v->res->warnings++;
+}
+
+/* A verdict about the chain itself: kept apart for the chain report. */
+static void chain_verdict(struct vctx *v, enum ek_outcome o, enum ek_reason r,
+                          const char *f, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+chain_verdict(struct vctx *v, enum ek_outcome o, enum ek_reason r,
+              const char *f, ...)
+{
+    char msg[LATCH_CHECK_DETAIL_MAX];
+    va_list ap;
+
+    va_start(ap, f);
+    if (vsnprintf(msg, sizeof(msg), f, ap) < 0) {
+        msg[0] = '\0';
+    }
+    va_end(ap);
+    if (v->chain_reason == EK_R_NONE) {
+        v->chain_outcome = o;
+        v->chain_reason = r;
+        memcpy(v->chain_detail, msg, sizeof(msg));
+    }
+    verdict(v, o, r, "%s", msg);
+}
+
 static bool
 pinned(struct vctx *v, X509 *x)
 {
@@ -225,10 +273,18 @@ hold(struct vctx *v, X509 *x, enum origin origin, const char *url,
     if (!X509_up_ref(x)) {
         return latch_err_ossl(err, LATCH_E_INTERNAL, "X509_up_ref");
     }
-    h = &v->pool[v->npool++];
+    h = &v->pool[v->npool];
+    h->url = NULL;
+    if (url != NULL) {
+        h->url = strdup(url);
+        if (h->url == NULL) {
+            X509_free(x);
+            return latch_err_set(err, LATCH_E_NOMEM, "strdup");
+        }
+    }
     h->x = x;
     h->origin = origin;
-    fmt(h->url, sizeof(h->url), "%s", url != NULL ? url : "");
+    v->npool++;
     return LATCH_OK;
 }
 
@@ -238,7 +294,10 @@ struct cand {
     const char *url;
 };
 
-/* Anchors first, then helpers, that name-match and key-id-match cur. */
+/*
+ * Anchors first, then helpers, that name-match and key-id-match cur (see
+ * ek_issued() for the one relaxation).
+ */
 static size_t
 candidates(struct vctx *v, X509 *cur, struct cand *out, size_t cap,
            size_t *name_matches)
@@ -255,7 +314,7 @@ candidates(struct vctx *v, X509 *cur, struct cand *out, size_t cap,
             continue;
         }
         (*name_matches)++;
-        if (X509_check_issued(a, cur) == X509_V_OK) {
+        if (ek_issued(a, cur)) {
             out[n].x = a;
             out[n].origin = ORIGIN_ANCHOR;
             out[n].url = NULL;
@@ -269,7 +328,7 @@ candidates(struct vctx *v, X509 *cur, struct cand *out, size_t cap,
             continue;
         }
         (*name_matches)++;
-        if (X509_check_issued(h, cur) == X509_V_OK) {
+        if (ek_issued(h, cur)) {
             out[n].x = h;
             out[n].origin = v->pool[i].origin;
             out[n].url = v->pool[i].url;
@@ -504,8 +563,8 @@ gather(struct vctx *v, struct latch_err *err)
             return LATCH_OK; /* a root that is not pinned */
         }
         if (v->n >= EK_MAX_DEPTH) {
-            verdict(v, EK_INVALID, EK_R_CHAIN,
-                    "chain longer than %d certificates", EK_MAX_DEPTH);
+            chain_verdict(v, EK_INVALID, EK_R_CHAIN,
+                          "chain longer than %d certificates", EK_MAX_DEPTH);
             return LATCH_OK;
         }
         ek_name_str(X509_get_issuer_name(cur), issuer);
@@ -530,17 +589,19 @@ gather(struct vctx *v, struct latch_err *err)
         }
         if (k < 0) {
             if (nc > 0) {
-                verdict(v, EK_INVALID, EK_R_BAD_SIGNATURE,
-                        "the signature of '%s' does not verify with the key "
-                        "of any certificate named '%s'",
-                        v->n == 1 ? "EK certificate" : issuer, issuer);
+                chain_verdict(
+                    v, EK_INVALID, EK_R_BAD_SIGNATURE,
+                    "the signature of '%s' does not verify with the key "
+                    "of any certificate named '%s'",
+                    v->n == 1 ? "EK certificate" : issuer, issuer);
             } else {
-                verdict(v, EK_INVALID, EK_R_ISSUER_NOT_FOUND,
-                        "chain incomplete: issuer '%.100s' not found in the "
-                        "enrollment, the intermediate cache or the trust "
-                        "directory (%.100s); import it with `latchd trust "
-                        "import-intermediates`",
-                        issuer, why);
+                chain_verdict(
+                    v, EK_INVALID, EK_R_ISSUER_NOT_FOUND,
+                    "chain incomplete: issuer '%.100s' not found in the "
+                    "enrollment, the intermediate cache or the trust "
+                    "directory (%.100s); import it with `latchd trust "
+                    "import-intermediates`",
+                    issuer, why);
             }
             return LATCH_OK;
         }
@@ -550,8 +611,8 @@ gather(struct vctx *v, struct latch_err *err)
         }
         for (size_t i = 0; i < v->n; i++) {
             if (v->chain[i] == cs[k].x) {
-                verdict(v, EK_INVALID, EK_R_CHAIN, "certificate loop at '%s'",
-                        issuer);
+                chain_verdict(v, EK_INVALID, EK_R_CHAIN,
+                              "certificate loop at '%s'", issuer);
                 return LATCH_OK;
             }
         }
@@ -624,31 +685,34 @@ map_error(struct vctx *v)
     case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
     case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
         evict_at(v, v->first_depth);
-        verdict(v, EK_INVALID, EK_R_BAD_SIGNATURE, "bad signature on '%s': %s",
-                v->first_subject, s);
+        chain_verdict(v, EK_INVALID, EK_R_BAD_SIGNATURE,
+                      "bad signature on '%s': %s", v->first_subject, s);
         break;
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        verdict(v, EK_INVALID, EK_R_NOT_YET_VALID,
-                "'%s' is not valid yet (notBefore in the future)",
-                v->first_subject);
+        chain_verdict(v, EK_INVALID, EK_R_NOT_YET_VALID,
+                      "'%s' is not valid yet (notBefore in the future)",
+                      v->first_subject);
         break;
     case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
-        verdict(v, EK_INVALID, EK_R_CRITICAL_EXT,
-                "'%s' carries an unknown critical extension", v->first_subject);
+        chain_verdict(v, EK_INVALID, EK_R_CRITICAL_EXT,
+                      "'%s' carries an unknown critical extension",
+                      v->first_subject);
         break;
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        verdict(v, EK_UNKNOWN_ROOT, EK_R_UNKNOWN_ROOT,
-                "chain ends at '%s', which is not pinned", v->first_subject);
+        chain_verdict(v, EK_UNKNOWN_ROOT, EK_R_UNKNOWN_ROOT,
+                      "chain ends at '%s', which is not pinned",
+                      v->first_subject);
         break;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-        verdict(v, EK_INVALID, EK_R_ISSUER_NOT_FOUND,
-                "issuer of '%s' not found: %s", v->first_subject, s);
+        chain_verdict(v, EK_INVALID, EK_R_ISSUER_NOT_FOUND,
+                      "issuer of '%s' not found: %s", v->first_subject, s);
         break;
     default:
-        verdict(v, EK_INVALID, EK_R_CHAIN, "chain error at '%s' (depth %d): %s",
-                v->first_subject, v->first_depth, s);
+        chain_verdict(v, EK_INVALID, EK_R_CHAIN,
+                      "chain error at '%s' (depth %d): %s", v->first_subject,
+                      v->first_depth, s);
         break;
     }
 }
@@ -697,13 +761,14 @@ leaf_by_hand(struct vctx *v)
     uint32_t fl = X509_get_extension_flags(x);
 
     if (fl & EXFLAG_CRITICAL) {
-        verdict(v, EK_INVALID, EK_R_CRITICAL_EXT,
-                "the EK certificate carries an unknown critical extension");
+        chain_verdict(
+            v, EK_INVALID, EK_R_CRITICAL_EXT,
+            "the EK certificate carries an unknown critical extension");
     }
     if (v->c->not_before > v->now) {
-        verdict(v, EK_INVALID, EK_R_NOT_YET_VALID,
-                "the EK certificate is not valid yet (notBefore in the "
-                "future)");
+        chain_verdict(v, EK_INVALID, EK_R_NOT_YET_VALID,
+                      "the EK certificate is not valid yet (notBefore in the "
+                      "future)");
     }
     if (v->c->not_after < v->now && !v->expired) {
         v->expired = true;
@@ -761,8 +826,8 @@ openssl_verify(struct vctx *v, struct latch_err *err)
 
         fill_chain(v, chain);
         if (top == NULL || !pinned(v, top)) {
-            verdict(v, EK_INVALID, EK_R_CHAIN,
-                    "the chain does not end at a pinned root");
+            chain_verdict(v, EK_INVALID, EK_R_CHAIN,
+                          "the chain does not end at a pinned root");
         }
     } else {
         fill_chain(v, NULL);
@@ -806,24 +871,6 @@ sha1_check(struct vctx *v)
         }
     }
     ERR_clear_error();
-}
-
-static void warn(struct vctx *v, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-warn(struct vctx *v, const char *name, const char *fmt, ...)
-{
-    char msg[LATCH_CHECK_DETAIL_MAX];
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0) {
-        msg[0] = '\0';
-    }
-    va_end(ap);
-    latch_report_add(v->rep, name, LATCH_CHECK_WARN, "%s", msg);
-    v->res->warnings++;
 }
 
 static void
@@ -929,25 +976,26 @@ report_chain(struct vctx *v)
     struct ek_result *r = v->res;
     size_t top = r->chain_len > 0 ? r->chain_len - 1 : 0;
 
-    if (r->reason == EK_R_UNKNOWN_ROOT && r->chain_len > 0) {
+    if (v->chain_reason == EK_R_UNKNOWN_ROOT && r->chain_len > 0) {
         fmt(r->root_subject, sizeof(r->root_subject), "%s",
             r->chain[top].subject);
         memcpy(r->root_sha256, r->chain[top].sha256, EK_HEX256_LEN);
-        fmt(r->detail, sizeof(r->detail),
-            "chain ends at root '%.120s' (sha256 %s), which is not "
-            "pinned",
+        fmt(v->chain_detail, sizeof(v->chain_detail),
+            "chain ends at root '%.120s' (sha256 %s), which is not pinned",
             r->root_subject, r->root_sha256);
-        latch_report_add(v->rep, "ek-chain", LATCH_CHECK_FAIL, "%s", r->detail);
+        if (r->reason == EK_R_UNKNOWN_ROOT) {
+            memcpy(r->detail, v->chain_detail, sizeof(r->detail));
+        }
+        latch_report_add(v->rep, "ek-chain", LATCH_CHECK_FAIL, "%s",
+                         v->chain_detail);
         progress(v, "unknown root '%s' (sha256 %s)", r->root_subject,
                  r->root_sha256);
         return;
     }
-    if (r->outcome == EK_INVALID &&
-        (r->reason == EK_R_BAD_SIGNATURE ||
-         r->reason == EK_R_ISSUER_NOT_FOUND || r->reason == EK_R_CHAIN ||
-         r->reason == EK_R_NOT_YET_VALID || r->reason == EK_R_CRITICAL_EXT)) {
-        latch_report_add(v->rep, "ek-chain", LATCH_CHECK_FAIL, "%s", r->detail);
-        progress(v, "chain check failed: %s", r->detail);
+    if (v->chain_reason != EK_R_NONE) {
+        latch_report_add(v->rep, "ek-chain", LATCH_CHECK_FAIL, "%s",
+                         v->chain_detail);
+        progress(v, "chain check failed: %s", v->chain_detail);
         return;
     }
     latch_report_add(v->rep, "ek-chain", LATCH_CHECK_PASS,
@@ -1020,21 +1068,22 @@ ek_verify(const struct ek_trust *t, const struct ek_cert *c,
         }
     } else {
         fill_chain(v, NULL);
-        if (res->reason == EK_R_NONE || res->reason == EK_R_TPM12) {
+        if (v->chain_reason == EK_R_NONE) {
             /* The walk ended at a self-signed root nobody pinned. */
             for (i = 1; i < v->n; i++) {
                 if (!signed_by(v->chain[i - 1], v->chain[i]) &&
                     !(i == 1 && c->spki_rsaes_oaep)) {
-                    verdict(v, EK_INVALID, EK_R_BAD_SIGNATURE,
-                            "bad signature on '%s'", res->chain[i - 1].subject);
+                    chain_verdict(v, EK_INVALID, EK_R_BAD_SIGNATURE,
+                                  "bad signature on '%s'",
+                                  res->chain[i - 1].subject);
                 }
             }
             if (v->n > 1 && ek_self_signed(v->chain[v->n - 1])) {
-                verdict(v, EK_UNKNOWN_ROOT, EK_R_UNKNOWN_ROOT,
-                        "chain ends at a root that is not pinned");
+                chain_verdict(v, EK_UNKNOWN_ROOT, EK_R_UNKNOWN_ROOT,
+                              "chain ends at a root that is not pinned");
             } else if (v->n == 1 && ek_self_signed(c->x509)) {
-                verdict(v, EK_UNKNOWN_ROOT, EK_R_UNKNOWN_ROOT,
-                        "self-signed EK certificate");
+                chain_verdict(v, EK_UNKNOWN_ROOT, EK_R_UNKNOWN_ROOT,
+                              "self-signed EK certificate");
             }
         }
     }
@@ -1059,6 +1108,7 @@ ek_verify(const struct ek_trust *t, const struct ek_cert *c,
 out:
     for (i = 0; i < v->npool; i++) {
         X509_free(v->pool[i].x);
+        free(v->pool[i].url);
     }
     free(v);
     return st;
