@@ -908,7 +908,8 @@ name_text(const X509_NAME *name, char *out, size_t cap)
         return;
     }
     /* RFC 2253 escaping shows control and non-ASCII bytes as \XX. */
-    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV) >=
+        0) {
         n = BIO_read(bio, out, (int)cap - 1);
         out[n > 0 ? n : 0] = '\0';
     }
