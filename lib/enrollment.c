@@ -30,16 +30,13 @@ static const char *const identity_members[] = {"ek_template",
 static const char *const tpm_members[] = {
     "manufacturer", "vendor", "firmware_version", "spec_revision", NULL};
 
-/* TPM name algorithms an AK name may use, with their digest sizes. */
+/* AK name algorithms latch accepts (as lib/tpmt.c and license.c). */
 static const struct {
     uint16_t alg;
     size_t size;
 } name_algs[] = {
-    {0x0004, 20}, /* SHA-1 */
     {0x000b, 32}, /* SHA-256 */
     {0x000c, 48}, /* SHA-384 */
-    {0x000d, 64}, /* SHA-512 */
-    {0x0012, 32}, /* SM3-256 */
 };
 
 static void
@@ -257,7 +254,7 @@ check_ak_name(const uint8_t *name, size_t len, struct latch_err *err)
     }
     return latch_err_set(err, LATCH_E_FORMAT,
                          "identity.ak_name: algorithm 0x%04x with a %zu-byte "
-                         "digest is not a TPM name",
+                         "digest is not a SHA-256 or SHA-384 TPM name",
                          alg, len - 2);
 }
 

@@ -99,7 +99,8 @@ test_parse_accepts_missing_optional_objects(void **state)
         "\"tpm2_ek_ak_binding\",\"created_at\":\"2026-12-03T18:00:00Z\","
         "\"identity\":{\"ek_template\":\"rsa2048\",\"ek_certificate\":\"AA==\","
         "\"ek_intermediates\":[],\"ek_public\":\"AA==\",\"ak_public\":\"AA==\","
-        "\"ak_name\":\"00040000000000000000000000000000000000000000\"}}";
+        "\"ak_name\":\"000b"
+        "0000000000000000000000000000000000000000000000000000000000000000\"}}";
     struct latch_enrollment *e = must_parse(min, strlen(min));
 
     (void)state;
@@ -108,7 +109,7 @@ test_parse_accepts_missing_optional_objects(void **state)
     assert_null(e->tpm_vendor);
     assert_int_equal(e->tpm_spec_revision, 0);
     assert_int_equal(e->nintermediates, 0);
-    assert_int_equal(e->ak_name_len, 22);
+    assert_int_equal(e->ak_name_len, 34);
     latch_enrollment_free(e);
 }
 
@@ -342,7 +343,11 @@ test_parse_rejects_wrong_values(void **state)
                          "identity.ak_name: hex: ");
     assert_edit_rejected("identity.ak_name", "\"000b0123\"",
                          "identity.ak_name: algorithm 0x000b with a 2-byte "
-                         "digest is not a TPM name");
+                         "digest is not a SHA-256");
+    assert_edit_rejected("identity.ak_name",
+                         "\"0004000000000000000000000000000000000000\"",
+                         "algorithm 0x0004 with a 18-byte digest is not a "
+                         "SHA-256 or SHA-384 TPM name");
     assert_edit_rejected("identity.ak_name", "\"00\"",
                          "identity.ak_name: 1 bytes, too short");
     assert_edit_rejected("identity.tpm.spec_revision", "-1",
