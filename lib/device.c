@@ -541,7 +541,8 @@ ak_settle(struct latch_tpm *tpm, ESYS_TR ek, struct slot *s, bool persist,
     *changed = false;
     st = latch_tpm_load(tpm, ek, &s->pub, &s->priv, &ak, err);
     if (st != LATCH_OK) {
-        if (latch_tpm_rc_from_tpm(latch_tpm_last_rc(tpm))) {
+        if (latch_tpm_rc_from_tpm(latch_tpm_last_rc(tpm)) &&
+            !latch_tpm_rc_transient(latch_tpm_last_rc(tpm))) {
             latch_err_prefix(err, "the stored AK does not load under this "
                                   "TPM's EK (state directory from another "
                                   "device?)");
@@ -927,12 +928,19 @@ identify(struct latch_tpm *tpm, const struct latch_license *lic,
     return LATCH_OK;
 }
 
-/* A TPM refusal means "not this TPM"; a lost TPM stays LATCH_E_TPM. */
+/*
+ * A TPM refusal, whatever its response code, means "not this TPM" (libtpms
+ * answers a foreign RSA credential with TPM_RC_FAILURE). A lost TPM, or a
+ * TPM warning that says "not now" (DA lockout, busy), stays LATCH_E_TPM.
+ */
 static enum latch_status
 refused(struct latch_tpm *tpm, enum latch_status st, const char *what,
         struct latch_err *err)
 {
-    if (st != LATCH_E_TPM || !latch_tpm_rc_from_tpm(latch_tpm_last_rc(tpm))) {
+    TSS2_RC rc = latch_tpm_last_rc(tpm);
+
+    if (st != LATCH_E_TPM || !latch_tpm_rc_from_tpm(rc) ||
+        latch_tpm_rc_transient(rc)) {
         return st;
     }
     latch_err_prefix(err, what);

@@ -195,6 +195,13 @@ latch_tpm_rc_from_tpm(TSS2_RC rc)
            (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER);
 }
 
+bool
+latch_tpm_rc_transient(TSS2_RC rc)
+{
+    return latch_tpm_rc_from_tpm(rc) && (rc & TPM2_RC_FMT1) == 0 &&
+           (rc & 0xf00) == TPM2_RC_WARN;
+}
+
 /* --- properties ----------------------------------------------------- */
 
 /* Four big-endian characters of a property, printable ASCII only. */
@@ -677,8 +684,8 @@ ak_template(enum latch_ak_alg alg, TPM2B_PUBLIC *t)
     p->nameAlg = TPM2_ALG_SHA256;
     p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                           TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                          TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED |
-                          TPMA_OBJECT_SIGN_ENCRYPT;
+                          TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
+                          TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
     if (alg == LATCH_AK_RSA2048) {
         p->type = TPM2_ALG_RSA;
         p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;

@@ -72,6 +72,13 @@ void latch_tpm_close(struct latch_tpm *tpm);
 TSS2_RC latch_tpm_last_rc(const struct latch_tpm *tpm);
 bool latch_tpm_rc_from_tpm(TSS2_RC rc);
 
+/*
+ * True for a TPM warning: the TPM could not run the command now (DA
+ * lockout, rate limits, out of memory, retry) and says nothing about the
+ * command's inputs.
+ */
+bool latch_tpm_rc_transient(TSS2_RC rc);
+
 /* Fixed properties through TPM2_GetCapability. */
 enum latch_status latch_tpm_properties(struct latch_tpm *tpm,
                                        struct latch_tpm_props *out,
@@ -113,7 +120,9 @@ latch_tpm_ek_create(struct latch_tpm *tpm, const struct latch_ek_info *info,
 
 /*
  * Creates an Attestation Key under ek: restricted signing, fixedTPM,
- * fixedParent, sensitiveDataOrigin, userWithAuth, empty auth value. The EK
+ * fixedParent, sensitiveDataOrigin, userWithAuth, noDA (its auth value is
+ * empty, so dictionary-attack counting protects nothing and a lockout after
+ * power cuts must not stop activation). The EK
  * is authorized as its public area demands (PolicySecret(endorsement)
  * unless userWithAuth is set).
  */
