@@ -417,12 +417,18 @@ ek_cert_read(struct latch_tpm *tpm, const struct latch_ek_info *info,
     return LATCH_OK;
 }
 
-/* --ek auto: ECC first (fast to create on every TPM), RSA last. */
+/*
+ * --ek auto: the low-range EKs first, P-256 before RSA (an ECC primary is
+ * created in milliseconds, RSA can take seconds). The high-range P-384 EK
+ * comes last: it can only be authorized with its (empty) auth value, which
+ * is subject to dictionary-attack counting, so power cuts after a proof
+ * add up to a lockout.
+ */
 static enum latch_status
 ek_pick(struct latch_tpm *tpm, const char *want,
         const struct latch_ek_info **out, struct latch_err *err)
 {
-    static const char *const order[] = {"ecc-p256", "ecc-p384", "rsa2048"};
+    static const char *const order[] = {"ecc-p256", "rsa2048", "ecc-p384"};
     const struct latch_ek_info *info;
     TPM2_HANDLE h = 0;
     enum latch_status st;

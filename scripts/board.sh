@@ -10,7 +10,8 @@
 #   board.sh ca DIR          make the vendor PKI and swtpm_setup config
 #   board.sh create DIR CA   provision a board in DIR with the CA in CA
 #   board.sh start DIR       start it; prints the TCTI string
-#   board.sh stop DIR        stop it by pid and wait until it is gone
+#   board.sh stop DIR        orderly: TPM2_Shutdown, then stop it by pid
+#   board.sh kill DIR        power cut: SIGKILL by pid, no TPM2_Shutdown
 #   board.sh tcti DIR        print the TCTI string
 set -eu
 
@@ -23,7 +24,7 @@ die() {
 }
 
 usage() {
-    sed -n '9,14p' "$0" | sed 's/^# //' >&2
+    sed -n '9,15p' "$0" | sed 's/^# //' >&2
     exit 2
 }
 
@@ -113,15 +114,28 @@ cmd_start() {
     echo "swtpm:path=$sock"
 }
 
+# stop DIR [orderly|cut]: an orderly stop sends TPM2_Shutdown(CLEAR) first,
+# as an OS does at reboot. Without it the next start counts as a power cut,
+# and libtpms adds a dictionary-attack failure if DA-protected
+# authorization was used (three of those lock the TPM out for 1000 s).
 cmd_stop() {
     dir=$(abspath "$1")
+    how=${2:-orderly}
     [ -f "$dir/swtpm.pid" ] || return 0
     pid=$(cat "$dir/swtpm.pid")
     case $pid in
     '' | *[!0-9]*) die "$dir/swtpm.pid: not a pid: '$pid'" ;;
     esac
+    if pid_alive "$pid" && [ "$how" = orderly ]; then
+        TSS2_LOG=all+none TPM2TOOLS_TCTI="swtpm:path=$(sock_of "$dir")" \
+            timeout 10 tpm2_shutdown -c >/dev/null 2>&1 || true
+    fi
     if pid_alive "$pid"; then
-        kill -TERM "$pid" 2>/dev/null || true
+        if [ "$how" = orderly ]; then
+            kill -TERM "$pid" 2>/dev/null || true
+        else
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
         i=0
         while pid_alive "$pid"; do
             i=$((i + 1))
@@ -196,7 +210,8 @@ create)
     cmd_create "$1" "$2"
     ;;
 start) cmd_start "$1" ;;
-stop) cmd_stop "$1" ;;
+stop) cmd_stop "$1" orderly ;;
+kill) cmd_stop "$1" cut ;;
 tcti) echo "swtpm:path=$(sock_of "$(abspath "$1")")" ;;
 *) usage ;;
 esac
