@@ -82,8 +82,11 @@ bool latch_tpm_public_matches(const TPMT_PUBLIC *pub, EVP_PKEY *pkey);
  * Checks an Attestation Key public area: restricted, sign, not decrypt,
  * fixedTPM, fixedParent, sensitiveDataOrigin; RSA >= 2048 with RSASSA or
  * RSAPSS, or ECC P-256/P-384 with ECDSA; scheme hash and nameAlg SHA-256 or
- * SHA-384; symmetric NULL. Each check goes into rep; LATCH_E_POLICY naming
- * the first violation.
+ * SHA-384; symmetric NULL. Also stClear clear (the AK must outlive
+ * reboots), ECC kdf NULL, and a valid key (modulus size, point on the
+ * curve). Each check goes into rep as "ak.<check>" (unknown types skip
+ * the parameter checks); LATCH_E_POLICY "AK policy: ak.<check>: ..."
+ * naming the first violation.
  */
 enum latch_status latch_ak_check(const TPMT_PUBLIC *ak,
                                  struct latch_report *rep,
