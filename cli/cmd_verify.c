@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -62,13 +63,20 @@ fingerprint(X509 *cert, char *out, size_t cap)
     }
 }
 
+/* RFC 2253 text in certificate order, control and non-ASCII escaped. */
 static void
 subject(X509 *cert, char *out, size_t cap)
 {
-    char *s = X509_NAME_oneline(X509_get_subject_name(cert), NULL, 0);
+    BIO *bio = BIO_new(BIO_s_mem());
+    int n = 0;
 
-    cli_safe_text(s != NULL ? s : "?", out, cap);
-    OPENSSL_free(s);
+    if (bio != NULL &&
+        X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+                           XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV) >= 0) {
+        n = BIO_read(bio, out, (int)cap - 1);
+    }
+    out[n > 0 ? n : 0] = '\0';
+    BIO_free(bio);
 }
 
 /* The root from --root PEM, or the one compiled in. */

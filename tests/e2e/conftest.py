@@ -12,4 +12,5 @@ sys.path.insert(0, os.path.dirname(__file__))
 pytest_plugins = [
     "fixtures_paths",
     "fixtures_boards",
+    "fixtures_pki",
 ]
