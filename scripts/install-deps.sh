@@ -23,6 +23,7 @@
 #   chromium                         browser tests of the admin UI
 #   chromium-driver python3-selenium the browser tests drive it (WebDriver)
 #   clang-format                     make format-check
+#   clang libclang-rt-14-dev         libFuzzer harnesses (scripts/fuzz.sh)
 #   curl wrk xxd openssl             tests and benchmarks
 #   nodejs npm                       front-end assets (htmx) at build time
 # With --arm64 (the aarch64 cross build): crossbuild-essential-arm64,
@@ -34,7 +35,8 @@ PKGS="build-essential pkg-config libssl-dev libtss2-dev libjansson-dev
 libmicrohttpd-dev libsqlite3-dev sqlite3 libpq-dev postgresql
 libcurl4-openssl-dev libargon2-dev libinih-dev libcmocka-dev swtpm
 swtpm-tools tpm2-tools python3 python3-pytest chromium chromium-driver
-python3-selenium clang-format curl wrk xxd openssl file"
+python3-selenium clang-format clang libclang-rt-14-dev curl wrk xxd openssl
+file"
 ARM64_PKGS="crossbuild-essential-arm64 qemu-user pkgconf:arm64 libssl-dev:arm64
 libtss2-dev:arm64 libjansson-dev:arm64"
 
