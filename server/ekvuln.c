@@ -139,6 +139,9 @@ ek_denylist_parse(const char *spec, struct ek_denylist **out,
         if (end == NULL) {
             end = p + strlen(p);
         }
+        while (p < end && isspace((unsigned char)*p)) {
+            p++;
+        }
         colon = memchr(p, ':', (size_t)(end - p));
         /* "id:49465800:7.63": the SAN form carries a colon of its own. */
         if (colon != NULL && colon - p == 2 && strncasecmp(p, "id", 2) == 0) {
