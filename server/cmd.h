@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "latchd.h"
 
 int cmd_init(struct latchd_env *env, int argc, char **argv);
@@ -40,6 +42,36 @@ int cmd_audit_verify(struct latchd_env *env, int argc, char **argv);
 
 int cmd_worker(struct latchd_env *env, int argc, char **argv);
 int cmd_migrate(struct latchd_env *env, int argc, char **argv);
+
+/* Filters cmd_list_opts() accepts besides --after, --limit, --newest. */
+#define CMD_LIST_STATE      0x1
+#define CMD_LIST_DEVICE     0x2
+#define CMD_LIST_ENROLLMENT 0x4
+#define CMD_LIST_CUSTOMER   0x8
+
+struct core;
+struct core_list_opts;
+
+/*
+ * Parses the list options into opt (pointing into argv). Returns 0, or the
+ * usage exit code after printing the usage.
+ */
+int cmd_list_opts(int argc, char **argv, unsigned int filters,
+                  struct core_list_opts *opt);
+
+/* A JSON string's value, or "-" for null/absent. */
+const char *cmd_str(const json_t *v);
+
+/* "more: --after N" when the page has a next cursor. */
+void cmd_print_next(const json_t *page);
+
+/*
+ * Runs validation jobs in this process until every enrollment id in ids
+ * (a JSON array; non-integers skipped) has an outcome.
+ */
+enum latch_status cmd_wait_validated(struct latchd_env *env, struct core *c,
+                                     json_t *ids, struct latch_err *err)
+    __attribute__((warn_unused_result));
 
 /* Parses a positive decimal id ("12"). */
 enum latch_status cmd_parse_id(const char *s, int64_t *out,

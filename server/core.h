@@ -107,8 +107,8 @@ enum latch_status core_enrollment_list(struct core *c,
  * (null before validation), the reason of a rejection, decided_by,
  * decided_at, and its licenses. LATCH_E_NOT_FOUND for an unknown id.
  */
-enum latch_status core_enrollment_show(struct core *c, int64_t id,
-                                       json_t **out, struct latch_err *err)
+enum latch_status core_enrollment_show(struct core *c, int64_t id, json_t **out,
+                                       struct latch_err *err)
     __attribute__((warn_unused_result));
 
 /*
@@ -145,9 +145,8 @@ enum latch_status core_enrollment_reject(struct core *c, const char *actor,
  * Queues a new validation of an enrollment that is not approved/rejected
  * (e.g. after a vendor root was added to the trust directory).
  */
-enum latch_status core_enrollment_revalidate(struct core *c,
-                                             const char *actor, int64_t id,
-                                             json_t **out,
+enum latch_status core_enrollment_revalidate(struct core *c, const char *actor,
+                                             int64_t id, json_t **out,
                                              struct latch_err *err)
     __attribute__((warn_unused_result));
 
@@ -181,15 +180,14 @@ enum latch_status core_customer_list(struct core *c,
     __attribute__((warn_unused_result));
 
 /* {"id","name","state","features":[{"name","quantity","valid_until"}]} */
-enum latch_status core_plan_add(struct core *c, const char *actor,
-                                const char *name,
-                                const struct core_feature *features,
-                                size_t nfeatures, json_t **out,
-                                struct latch_err *err)
+enum latch_status
+core_plan_add(struct core *c, const char *actor, const char *name,
+              const struct core_feature *features, size_t nfeatures,
+              json_t **out, struct latch_err *err)
     __attribute__((warn_unused_result));
 enum latch_status core_plan_list(struct core *c,
-                                 const struct core_list_opts *opt,
-                                 json_t **out, struct latch_err *err)
+                                 const struct core_list_opts *opt, json_t **out,
+                                 struct latch_err *err)
     __attribute__((warn_unused_result));
 
 /* --- licenses ----------------------------------------------------------- */
@@ -216,8 +214,8 @@ struct core_issue_req {
  */
 enum latch_status core_license_issue(struct core *c, const char *actor,
                                      const struct core_issue_req *req,
-                                     json_t **out, char **file,
-                                     size_t *filelen, struct latch_err *err)
+                                     json_t **out, char **file, size_t *filelen,
+                                     struct latch_err *err)
     __attribute__((warn_unused_result));
 
 /* Summaries: id, license_id, state, serial, device_id, enrollment_id,
@@ -288,6 +286,17 @@ enum latch_status core_audit_append(struct db *db, const char *actor,
                                     const json_t *details,
                                     struct latch_err *err)
     __attribute__((warn_unused_result));
+
+/* --- EK intermediate cache ---------------------------------------------- */
+
+struct ek_cache_ops; /* ekcert.h */
+
+/*
+ * Fills ops with the aia_cache table behind the EK chain builder's cache
+ * interface (lookup by subject, store with ON CONFLICT DO NOTHING), on c's
+ * connection. Cached certificates are never anchors.
+ */
+void core_ek_cache(struct core *c, struct ek_cache_ops *ops);
 
 /* --- validation workers ------------------------------------------------- */
 

@@ -33,7 +33,7 @@ struct pg_param {
 
 struct db_stmt {
     struct db *db;
-    const char *key; /* the SQL text as given (cache key) */
+    char *key; /* a copy of the SQL text (cache key) */
     bool in_use;
     enum latch_status bind_st;
     char bind_msg[128];
@@ -235,6 +235,7 @@ stmt_free(struct db_stmt *st)
     }
     stmt_clear(st);
     sqlite3_finalize(st->lite);
+    free(st->key);
     free(st);
 }
 
@@ -364,8 +365,12 @@ stmt_create(struct db *db, const char *sql, struct db_stmt **out,
         return latch_err_set(err, LATCH_E_NOMEM, "database: out of memory");
     }
     s->db = db;
-    s->key = sql;
+    s->key = strdup(sql);
     s->row = -1;
+    if (s->key == NULL) {
+        st = latch_err_set(err, LATCH_E_NOMEM, "database: out of memory");
+        goto out;
+    }
     if (db->kind == DB_SQLITE) {
         if (sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT,
                                &s->lite, NULL) != SQLITE_OK) {
@@ -414,7 +419,7 @@ db_prepare(struct db *db, const char *sql, struct db_stmt **out,
     *out = NULL;
     for (i = 0; i < db->ncache; i++) {
         s = db->cache[i];
-        if (!s->in_use && (s->key == sql || strcmp(s->key, sql) == 0)) {
+        if (!s->in_use && strcmp(s->key, sql) == 0) {
             s->in_use = true;
             *out = s;
             return LATCH_OK;

@@ -68,6 +68,7 @@ CREATE TABLE enrollments (
 );
 CREATE INDEX enrollments_state_id ON enrollments (state, id);
 CREATE INDEX enrollments_device_id ON enrollments (device_id, id);
+CREATE INDEX enrollments_ak_name ON enrollments (ak_name, id);
 
 CREATE TABLE enrollment_progress (
     id @ID@,

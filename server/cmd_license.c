@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The latch authors */
+/*
+ * cmd_license.c: `latchd license issue|list|show|revoke|export`. Issue and
+ * export write the file atomically, and issue only after the license row
+ * is committed, so every file on disk has its row.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "codec.h"
+#include "core.h"
+#include "fsutil.h"
+#include "license.h"
+
+#define ISSUE_USAGE                                                            \
+    "--enrollment ID --customer NAME [--plan NAME] [--feature SPEC]... "       \
+    "[--valid-until DATE] [--supersede] -o FILE [--json]"
+
+struct issue_args {
+    struct core_issue_req req;
+    struct core_feature features[LATCH_FEATURES_MAX];
+    const char *out;
+};
+
+static enum latch_status
+parse_date(const char *s, int64_t *out, struct latch_err *err)
+{
+    char buf[LATCH_TIME_LEN];
+
+    if (strlen(s) == 10) {
+        snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
+        return latch_time_parse(buf, out, err);
+    }
+    return latch_time_parse(s, out, err);
+}
+
+static int
+issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
+{
+    static const struct option longopts[] = {
+        {"enrollment", required_argument, NULL, 'e'},
+        {"customer", required_argument, NULL, 'c'},
+        {"plan", required_argument, NULL, 'p'},
+        {"feature", required_argument, NULL, 'f'},
+        {"valid-until", required_argument, NULL, 'u'},
+        {"supersede", no_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    enum latch_status st = LATCH_OK;
+    int ch;
+
+    while (st == LATCH_OK &&
+           (ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'e':
+            st = cmd_parse_id(optarg, &a->req.enrollment_id, err);
+            break;
+        case 'c':
+            a->req.customer = optarg;
+            break;
+        case 'p':
+            a->req.plan = optarg;
+            break;
+        case 'f':
+            if (a->req.nfeatures >= LATCH_FEATURES_MAX) {
+                st = latch_err_set(err, LATCH_E_USAGE, "too many features");
+                break;
+            }
+            st =
+                core_feature_parse(optarg, &a->features[a->req.nfeatures], err);
+            a->req.nfeatures++;
+            break;
+        case 'u':
+            st = parse_date(optarg, &a->req.valid_until, err);
+            a->req.has_valid_until = true;
+            break;
+        case 's':
+            a->req.supersede = true;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (st != LATCH_OK) {
+        return -1;
+    }
+    if (optind != argc || a->req.enrollment_id == 0 ||
+        a->req.customer == NULL || a->out == NULL) {
+        return 2;
+    }
+    a->req.features = a->features;
+    return 0;
+}
+
+int
+cmd_license_issue(struct latchd_env *env, int argc, char **argv)
+{
+    struct issue_args *a = NULL;
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    json_t *out = NULL;
+    char *file = NULL;
+    size_t len = 0;
+    int rc;
+
+    latch_err_clear(&err);
+    a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        return latchd_fail(env, LATCH_E_NOMEM, NULL);
+    }
+    rc = issue_opts(argc, argv, a, &err);
+    if (rc == -1) {
+        rc = latchd_fail(env, LATCH_E_USAGE, &err);
+        goto out;
+    }
+    if (rc != 0) {
+        rc = latchd_usage(argv[0], ISSUE_USAGE);
+        goto out;
+    }
+    st = core_open(&env->cfg, env->db, &c, &err);
+    if (st == LATCH_OK) {
+        st =
+            core_license_issue(c, env->actor, &a->req, &out, &file, &len, &err);
+    }
+    if (st == LATCH_OK) {
+        st = latch_write_atomic(a->out, file, len, 0644, &err);
+        if (st != LATCH_OK) {
+            latch_err_prefix(&err, "license stored, but the file could not "
+                                   "be written (latchd license export)");
+        }
+    }
+    if (st != LATCH_OK) {
+        rc = latchd_fail(env, st, &err);
+        goto out;
+    }
+    json_object_set_new(out, "file", json_string(a->out));
+    if (env->json) {
+        latchd_print_json(out);
+        out = NULL;
+    } else {
+        printf("license %lld: serial %lld for device %.16s..., written to "
+               "%s\n",
+               (long long)json_integer_value(json_object_get(out, "id")),
+               (long long)json_integer_value(json_object_get(out, "serial")),
+               cmd_str(json_object_get(out, "device_id")), a->out);
+    }
+    rc = 0;
+
+out:
+    json_decref(out);
+    free(file);
+    core_free(c);
+    free(a);
+    return rc;
+}
+
+int
+cmd_license_list(struct latchd_env *env, int argc, char **argv)
+{
+    struct core_list_opts opt;
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    json_t *page = NULL;
+    json_t *r;
+    size_t i;
+    int rc;
+
+    latch_err_clear(&err);
+    rc = cmd_list_opts(argc, argv,
+                       CMD_LIST_STATE | CMD_LIST_DEVICE | CMD_LIST_ENROLLMENT |
+                           CMD_LIST_CUSTOMER,
+                       &opt);
+    if (rc != 0) {
+        return rc;
+    }
+    st = core_open(&env->cfg, env->db, &c, &err);
+    if (st == LATCH_OK) {
+        st = core_license_list(c, &opt, &page, &err);
+    }
+    core_free(c);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(page);
+        return 0;
+    }
+    printf("%-6s %-11s %-6s %-18s %-6s %-20s %s\n", "ID", "STATE", "SERIAL",
+           "DEVICE", "ENR", "CUSTOMER", "ISSUED");
+    json_array_foreach(json_object_get(page, "items"), i, r)
+    {
+        printf(
+            "%-6lld %-11s %-6lld %-18.16s %-6lld %-20.20s %s\n",
+            (long long)json_integer_value(json_object_get(r, "id")),
+            cmd_str(json_object_get(r, "state")),
+            (long long)json_integer_value(json_object_get(r, "serial")),
+            cmd_str(json_object_get(r, "device_id")),
+            (long long)json_integer_value(json_object_get(r, "enrollment_id")),
+            cmd_str(json_object_get(r, "customer")),
+            cmd_str(json_object_get(r, "issued_at")));
+    }
+    cmd_print_next(page);
+    json_decref(page);
+    return 0;
+}
+
+static int
+print_license(struct latchd_env *env, json_t *out)
+{
+    const char *k;
+    json_t *v;
+
+    if (env->json) {
+        latchd_print_json(out);
+        return 0;
+    }
+    printf("license %lld: %s\n",
+           (long long)json_integer_value(json_object_get(out, "id")),
+           cmd_str(json_object_get(out, "state")));
+    json_object_foreach(out, k, v)
+    {
+        if (json_is_string(v) && strcmp(k, "state") != 0) {
+            printf("  %-14s %s\n", k, json_string_value(v));
+        } else if (json_is_integer(v) && strcmp(k, "id") != 0) {
+            printf("  %-14s %lld\n", k, (long long)json_integer_value(v));
+        }
+    }
+    json_object_foreach(json_object_get(out, "features"), k, v)
+    {
+        printf("  feature %-24s", k);
+        if (json_is_integer(json_object_get(v, "quantity"))) {
+            printf(" quantity %lld", (long long)json_integer_value(
+                                         json_object_get(v, "quantity")));
+        }
+        if (json_is_string(json_object_get(v, "valid_until"))) {
+            printf(" until %s", cmd_str(json_object_get(v, "valid_until")));
+        }
+        printf("\n");
+    }
+    json_decref(out);
+    return 0;
+}
+
+int
+cmd_license_show(struct latchd_env *env, int argc, char **argv)
+{
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    json_t *out = NULL;
+    int64_t id = 0;
+
+    latch_err_clear(&err);
+    if (argc != 2) {
+        return latchd_usage(argv[0], "ID [--json]");
+    }
+    st = cmd_parse_id(argv[1], &id, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
+    if (st == LATCH_OK) {
+        st = core_license_show(c, id, &out, &err);
+    }
+    core_free(c);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    return print_license(env, out);
+}
+
+int
+cmd_license_revoke(struct latchd_env *env, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"reason", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    json_t *out = NULL;
+    const char *reason = NULL;
+    int64_t id = 0;
+    int ch;
+
+    latch_err_clear(&err);
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (ch != 'r') {
+            return latchd_usage(argv[0], "ID --reason TEXT [--json]");
+        }
+        reason = optarg;
+    }
+    if (optind + 1 != argc || reason == NULL) {
+        return latchd_usage(argv[0], "ID --reason TEXT [--json]");
+    }
+    st = cmd_parse_id(argv[optind], &id, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
+    if (st == LATCH_OK) {
+        st = core_license_revoke(c, env->actor, id, reason, &out, &err);
+    }
+    core_free(c);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    return print_license(env, out);
+}
+
+int
+cmd_license_export(struct latchd_env *env, int argc, char **argv)
+{
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    const char *path = NULL;
+    char *file = NULL;
+    size_t len = 0;
+    int64_t id = 0;
+    int ch;
+
+    latch_err_clear(&err);
+    while ((ch = getopt(argc, argv, "o:")) != -1) {
+        if (ch != 'o') {
+            return latchd_usage(argv[0], "ID -o FILE [--json]");
+        }
+        path = optarg;
+    }
+    if (optind + 1 != argc || path == NULL) {
+        return latchd_usage(argv[0], "ID -o FILE [--json]");
+    }
+    st = cmd_parse_id(argv[optind], &id, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
+    if (st == LATCH_OK) {
+        st = core_license_export(c, id, &file, &len, &err);
+    }
+    if (st == LATCH_OK) {
+        st = latch_write_atomic(path, file, len, 0644, &err);
+    }
+    free(file);
+    core_free(c);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id,
+                                    "state", "exported", "file", path));
+    } else {
+        printf("license %lld written to %s\n", (long long)id, path);
+    }
+    return 0;
+}

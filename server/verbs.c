@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The latch authors */
+/*
+ * verbs.c: the table of latchd verbs and the output helpers they share.
+ * Other modules register their verbs here with one line each.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "latchd.h"
+
+const struct latchd_verb latchd_verbs[] = {
+    {"init", NULL, cmd_init, LATCHD_NEEDS_NOTHING,
+     "--data DIR [--database URL] [--trust DIR] [--listen ADDR] "
+     "[--dev-pki]"},
+    {"migrate", NULL, cmd_migrate, LATCHD_NEEDS_DB, ""},
+    {"ca", "install", cmd_ca_install, LATCHD_NEEDS_DB, "CERT"},
+    {"enrollment", "import", cmd_enrollment_import, LATCHD_NEEDS_DB,
+     "FILE... [--wait] [--json]"},
+    {"enrollment", "list", cmd_enrollment_list, LATCHD_NEEDS_DB,
+     "[--state S] [--device ID] [--after ID] [--limit N] [--json]"},
+    {"enrollment", "show", cmd_enrollment_show, LATCHD_NEEDS_DB, "ID [--json]"},
+    {"enrollment", "approve", cmd_enrollment_approve, LATCHD_NEEDS_DB,
+     "ID [--override] [--json]"},
+    {"enrollment", "reject", cmd_enrollment_reject, LATCHD_NEEDS_DB,
+     "ID --reason TEXT [--json]"},
+    {"enrollment", "revalidate", cmd_enrollment_revalidate, LATCHD_NEEDS_DB,
+     "ID [--wait] [--json]"},
+    {"customer", "add", cmd_customer_add, LATCHD_NEEDS_DB, "NAME [--json]"},
+    {"customer", "list", cmd_customer_list, LATCHD_NEEDS_DB,
+     "[--after ID] [--limit N] [--json]"},
+    {"plan", "add", cmd_plan_add, LATCHD_NEEDS_DB,
+     "NAME --feature name[=quantity][@until] ... [--json]"},
+    {"plan", "list", cmd_plan_list, LATCHD_NEEDS_DB,
+     "[--after ID] [--limit N] [--json]"},
+    {"license", "issue", cmd_license_issue, LATCHD_NEEDS_DB,
+     "--enrollment ID --customer NAME [--plan NAME] [--feature SPEC]... "
+     "[--valid-until DATE] [--supersede] -o FILE [--json]"},
+    {"license", "list", cmd_license_list, LATCHD_NEEDS_DB,
+     "[--state S] [--device ID] [--enrollment ID] [--customer NAME] "
+     "[--after ID] [--limit N] [--json]"},
+    {"license", "show", cmd_license_show, LATCHD_NEEDS_DB, "ID [--json]"},
+    {"license", "revoke", cmd_license_revoke, LATCHD_NEEDS_DB,
+     "ID --reason TEXT [--json]"},
+    {"license", "export", cmd_license_export, LATCHD_NEEDS_DB,
+     "ID -o FILE [--json]"},
+    {"device", "list", cmd_device_list, LATCHD_NEEDS_DB,
+     "[--after ID] [--limit N] [--json]"},
+    {"device", "show", cmd_device_show, LATCHD_NEEDS_DB,
+     "ID|DEVICE_ID [--json]"},
+    {"audit", "list", cmd_audit_list, LATCHD_NEEDS_DB,
+     "[--after SEQ] [--limit N] [--json]"},
+    {"audit", "verify", cmd_audit_verify, LATCHD_NEEDS_DB, "[--json]"},
+    {"worker", NULL, cmd_worker, LATCHD_NEEDS_DB,
+     "[--threads N] [--once]  (validation workers in the foreground)"},
+    {NULL, NULL, NULL, LATCHD_NEEDS_NOTHING, NULL},
+};
+
+int
+latchd_exit_code(enum latch_status st)
+{
+    switch (st) {
+    case LATCH_OK:
+        return 0;
+    case LATCH_E_USAGE:
+        return 2;
+    case LATCH_E_NOT_FOUND:
+        return 3;
+    case LATCH_E_IO:
+        return 4;
+    case LATCH_E_CRYPTO:
+    case LATCH_E_NOMEM:
+    case LATCH_E_INTERNAL:
+    case LATCH_E_TPM:
+        return 5;
+    case LATCH_E_FORMAT:
+    case LATCH_E_SIGNATURE:
+    case LATCH_E_NOT_DEVICE:
+    case LATCH_E_VALIDITY:
+    case LATCH_E_ROLLBACK:
+    case LATCH_E_POLICY:
+        return 1;
+    }
+    return 5;
+}
+
+int
+latchd_fail(const struct latchd_env *env, enum latch_status st,
+            const struct latch_err *err)
+{
+    const char *msg =
+        err != NULL && err->msg[0] != '\0' ? err->msg : latch_strerror(st);
+
+    if (env != NULL && env->json) {
+        latchd_print_json(json_pack("{s:n, s:s, s:s, s:s}", "id", "state",
+                                    "error", "error", msg, "status",
+                                    latch_strerror(st)));
+    } else {
+        fprintf(stderr, "latchd: %s\n", msg);
+    }
+    return latchd_exit_code(st);
+}
+
+void
+latchd_print_json(json_t *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    if (json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0) {
+        fputc('\n', stdout);
+    }
+    fflush(stdout);
+    json_decref(v);
+}
+
+int
+latchd_usage(const char *argv0, const char *usage)
+{
+    fprintf(stderr, "usage: %s %s\n", argv0, usage);
+    return 2;
+}
+
+enum latch_status
+cmd_parse_id(const char *s, int64_t *out, struct latch_err *err)
+{
+    char *end = NULL;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v <= 0) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "\"%.40s\" is not an id (a positive number)", s);
+    }
+    *out = (int64_t)v;
+    return LATCH_OK;
+}
