@@ -23,10 +23,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "codec.h"
 #include "jcs.h"
+#include "json.h"
 #include "license.h"
 
 #define DATA_DIR "tests/data/wycheproof/"
@@ -1474,6 +1476,56 @@ test_signed_bytes_are_prefix_nul_and_jcs(void **state)
     json_decref(body);
 }
 
+/* docs/format.md section 8: the worked example, byte for byte. */
+static void
+test_signed_bytes_match_format_md_worked_example(void **state)
+{
+    static const char body_text[] =
+        "{\"license_id\": \"lic-2027-000184\", \"serial\": 3,"
+        " \"issued_at\": \"2027-01-15T09:30:00Z\", \"device_id\": "
+        "\"5b1e0c7d2f2c8a4e9a0f3b6d1c2e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4\","
+        " \"enrollment_id\": \"enr-000042\","
+        " \"customer\": \"ACME Robotics GmbH\","
+        " \"valid_from\": \"2027-01-15T00:00:00Z\","
+        " \"valid_until\": \"2028-01-15T00:00:00Z\", \"features\":"
+        " {\"vision.pro\": {\"enabled\": true, \"quantity\": 4},"
+        " \"export-csv\": {\"enabled\": true,"
+        " \"valid_until\": \"2027-07-01T00:00:00Z\"},"
+        " \"beta\": {\"enabled\": false}}, \"binding\":"
+        " {\"identity_schema\": \"tpm2_ek_ak_binding\","
+        " \"ek_template\": \"ecc-p256\", \"ak_name\": "
+        "\"000b8f1d4e2b6c3a597081726354a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e"
+        "\", \"activation\": {\"credential_blob\": \"AEQAIA==\","
+        " \"encrypted_secret\": \"AEQAIA==\", \"secret_sha256\": "
+        "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}"
+        "}}";
+    static const char want[] =
+        "e57deaf7b568e3d2297cf69b5d5ea4a281fbff45b83499b1fa77359dc91a37dc";
+    struct latch_err err = {LATCH_OK, ""};
+    struct latch_report rep = {0};
+    unsigned char md[32];
+    char hex[65];
+    json_t *body = NULL;
+    uint8_t *msg = NULL;
+    size_t msglen = 0;
+    char *text;
+
+    (void)state;
+    assert_int_equal(
+        latch_json_parse(body_text, strlen(body_text), &body, &err), LATCH_OK);
+    assert_int_equal(latch_license_signed_bytes(body, &msg, &msglen, &err),
+                     LATCH_OK);
+    assert_int_equal(msglen, 770);
+    assert_non_null(SHA256(msg, msglen, md));
+    latch_hex_encode(md, sizeof(md), hex);
+    assert_string_equal(hex, want);
+    text = sign_body(body, pki.p256, pki.cert_p256);
+    assert_int_equal(check_text(text, pki.root, &rep, &err), LATCH_OK);
+    free(text);
+    free(msg);
+    json_decref(body);
+}
+
 static void
 test_sign_refuses_mismatched_key_and_bad_body(void **state)
 {
@@ -1661,6 +1713,7 @@ main(void)
         cmocka_unit_test(test_feature_name_pattern),
         cmocka_unit_test(test_check_time_bounds),
         cmocka_unit_test(test_signed_bytes_are_prefix_nul_and_jcs),
+        cmocka_unit_test(test_signed_bytes_match_format_md_worked_example),
         cmocka_unit_test(test_sign_refuses_mismatched_key_and_bad_body),
         cmocka_unit_test(test_cert_from_pem),
         cmocka_unit_test(test_wycheproof_ecdsa_p256_sha256),
