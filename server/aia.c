@@ -256,23 +256,27 @@ check_url(const struct aia_config *cfg, const char *url, struct latch_err *err)
     if (u == NULL) {
         return latch_err_set(err, LATCH_E_NOMEM, "curl_url");
     }
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        st = latch_err_set(err, LATCH_E_FORMAT, "AIA URL %.200s: malformed",
+    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+            CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+        st = latch_err_set(err, LATCH_E_FORMAT, "AIA URL %.120s: malformed",
                            url);
         goto out;
     }
     if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
         st = latch_err_set(err, LATCH_E_POLICY,
-                           "AIA URL %.200s: scheme %.20s refused (http and "
+                           "AIA URL %.120s: scheme %.20s refused (http and "
                            "https only)",
                            url, scheme);
         goto out;
     }
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        st = latch_err_set(err, LATCH_E_FORMAT, "AIA URL %.120s: no host", url);
+        goto out;
+    }
     if (!host_allowed(cfg->allow_hosts, host)) {
         st = latch_err_set(err, LATCH_E_POLICY,
-                           "AIA URL %.200s: host %.100s is not in the AIA "
+                           "AIA URL %.120s: host %.100s is not in the AIA "
                            "host allowlist",
                            url, host);
     }
@@ -304,7 +308,7 @@ resolve_list(const char *spec, struct curl_slist **out, struct latch_err *err)
             curl_slist_free_all(*out);
             *out = NULL;
             return latch_err_set(err, LATCH_E_USAGE,
-                                 "AIA resolve entry too long");
+                                 "AIA resolve/connect-to entry too long");
         }
         memcpy(item, p, n);
         item[n] = '\0';
@@ -339,7 +343,7 @@ is_html(const char *ctype, const unsigned char *b, size_t n)
 
 static enum latch_status
 setup(CURL *h, struct fetch *f, const char *url, struct curl_slist *res,
-      char *errbuf)
+      struct curl_slist *cto, char *errbuf)
 {
     const struct aia_config *c = f->cfg;
     long tmo = c->timeout_ms > 0 ? c->timeout_ms : AIA_TIMEOUT_MS_DEFAULT;
@@ -377,6 +381,9 @@ setup(CURL *h, struct fetch *f, const char *url, struct curl_slist *res,
     if (res != NULL) {
         SET(CURLOPT_RESOLVE, res);
     }
+    if (cto != NULL) {
+        SET(CURLOPT_CONNECT_TO, cto);
+    }
 #undef SET
     return rc == CURLE_OK ? LATCH_OK : LATCH_E_INTERNAL;
 }
@@ -386,27 +393,27 @@ transfer_error(struct fetch *f, CURLcode rc, const char *url,
                const char *errbuf, struct latch_err *err)
 {
     if (f->refused) {
-        return latch_err_set(err, LATCH_E_POLICY, "AIA %.200s: %s", url,
+        return latch_err_set(err, LATCH_E_POLICY, "AIA %.120s: %s", url,
                              f->refused_msg);
     }
     if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         return latch_err_set(err, LATCH_E_POLICY,
-                             "AIA %.200s: body larger than %zu bytes "
+                             "AIA %.120s: body larger than %zu bytes "
                              "(refused)",
                              url, f->cap);
     }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
         return latch_err_set(err, LATCH_E_IO,
-                             "AIA %.200s: too slow or timed out (%.160s)", url,
+                             "AIA %.120s: too slow or timed out (%.160s)", url,
                              errbuf[0] ? errbuf : "timeout");
     }
     if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
         return latch_err_set(err, LATCH_E_POLICY,
-                             "AIA %.200s: protocol refused (http and https "
+                             "AIA %.120s: protocol refused (http and https "
                              "only)",
                              url);
     }
-    return latch_err_set(err, LATCH_E_IO, "AIA %.200s: %s (%.160s)", url,
+    return latch_err_set(err, LATCH_E_IO, "AIA %.120s: %s (%.160s)", url,
                          curl_easy_strerror(rc), errbuf);
 }
 
@@ -416,6 +423,7 @@ aia_fetch(const struct aia_config *cfg, const char *url, STACK_OF(X509) * out,
 {
     struct fetch f;
     struct curl_slist *res = NULL;
+    struct curl_slist *cto = NULL;
     CURL *h = NULL;
     char errbuf[CURL_ERROR_SIZE];
     char *ctype = NULL;
@@ -441,7 +449,11 @@ aia_fetch(const struct aia_config *cfg, const char *url, STACK_OF(X509) * out,
         return st;
     }
     st = resolve_list(cfg->resolve, &res, err);
+    if (st == LATCH_OK) {
+        st = resolve_list(cfg->connect_to, &cto, err);
+    }
     if (st != LATCH_OK) {
+        curl_slist_free_all(res);
         return st;
     }
     f.body = malloc(f.cap);
@@ -450,7 +462,7 @@ aia_fetch(const struct aia_config *cfg, const char *url, STACK_OF(X509) * out,
         st = latch_err_set(err, LATCH_E_NOMEM, "AIA: allocation");
         goto out;
     }
-    if (setup(h, &f, url, res, errbuf) != LATCH_OK) {
+    if (setup(h, &f, url, res, cto, errbuf) != LATCH_OK) {
         st = latch_err_set(err, LATCH_E_INTERNAL, "AIA: curl options");
         goto out;
     }
@@ -468,26 +480,26 @@ aia_fetch(const struct aia_config *cfg, const char *url, STACK_OF(X509) * out,
 
         curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc);
         st = latch_err_set(err, LATCH_E_POLICY,
-                           "AIA %.200s: redirect refused (HTTP %ld to "
-                           "%.200s)",
+                           "AIA %.120s: redirect refused (HTTP %ld to "
+                           "%.120s)",
                            url, code, loc != NULL ? loc : "?");
         goto out;
     }
     if (is_html(ctype, f.body, f.len)) {
         st = latch_err_set(err, LATCH_E_FORMAT,
-                           "AIA %.200s: HTTP %ld returned an HTML page, not "
+                           "AIA %.120s: HTTP %ld returned an HTML page, not "
                            "a certificate",
                            url, code);
         goto out;
     }
     if (code != 200) {
-        st = latch_err_set(err, LATCH_E_IO, "AIA %.200s: HTTP %ld", url, code);
+        st = latch_err_set(err, LATCH_E_IO, "AIA %.120s: HTTP %ld", url, code);
         goto out;
     }
     before = sk_X509_num(out);
     if (ek_certs_from_buf(f.body, f.len, out, &nrej, NULL, err) != LATCH_OK) {
         st = latch_err_set(err, LATCH_E_FORMAT,
-                           "AIA %.200s: body (%zu bytes) is not a DER, PEM "
+                           "AIA %.120s: body (%zu bytes) is not a DER, PEM "
                            "or PKCS#7 certificate",
                            url, f.len);
         goto out;
@@ -501,6 +513,7 @@ out:
     }
     curl_easy_cleanup(h);
     curl_slist_free_all(res);
+    curl_slist_free_all(cto);
     free(f.body);
     return st;
 }

@@ -37,6 +37,12 @@ struct aia_config {
      * vendor host names to 127.0.0.1 with this); NULL for none.
      */
     const char *resolve;
+    /*
+     * curl connect-to entries "HOST:PORT:HOST2:PORT2", comma separated
+     * (tests send a vendor's port 80 to a loopback test server); NULL for
+     * none. The address check applies to where it really connects.
+     */
+    const char *connect_to;
     /* Comma-separated host names allowed; NULL or "": any host. */
     const char *allow_hosts;
     /* CA file for https (NULL: the system default). */

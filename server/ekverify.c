@@ -425,7 +425,9 @@ from_aia(struct vctx *v, X509 *cur, char *why, size_t whycap,
     int i;
 
     if (v->o == NULL || v->o->aia == NULL || !v->o->aia->enabled) {
-        fmt(why, whycap, "AIA fetching is off");
+        fmt(why, whycap,
+            "AIA fetching is off; import the intermediate "
+            "with `latchd trust import-intermediates`");
         return LATCH_OK;
     }
     ek_aia_url(cur, raw);
@@ -445,7 +447,7 @@ from_aia(struct vctx *v, X509 *cur, char *why, size_t whycap,
     v->res->aia_fetches++;
     if (aia_fetch(v->o->aia, url, got, v->o->progress, v->o->progress_arg,
                   &e2) != LATCH_OK) {
-        fmt(why, whycap, "AIA fetch failed: %s", e2.msg);
+        fmt(why, whycap, "%s", e2.msg);
         latch_report_add(v->rep, "ek-aia", LATCH_CHECK_WARN, "%s", e2.msg);
         goto out;
     }
@@ -455,7 +457,7 @@ from_aia(struct vctx *v, X509 *cur, char *why, size_t whycap,
             break;
         }
     }
-    fmt(why, whycap, "%s did not serve the issuer", url);
+    fmt(why, whycap, "%.200s served no certificate that signed it", url);
 
 out:
     sk_X509_pop_free(got, X509_free);
@@ -595,13 +597,10 @@ gather(struct vctx *v, struct latch_err *err)
                     "of any certificate named '%s'",
                     v->n == 1 ? "EK certificate" : issuer, issuer);
             } else {
-                chain_verdict(
-                    v, EK_INVALID, EK_R_ISSUER_NOT_FOUND,
-                    "chain incomplete: issuer '%.100s' not found in the "
-                    "enrollment, the intermediate cache or the trust "
-                    "directory (%.100s); import it with `latchd trust "
-                    "import-intermediates`",
-                    issuer, why);
+                chain_verdict(v, EK_INVALID, EK_R_ISSUER_NOT_FOUND,
+                              "chain incomplete: issuer '%.80s' not found "
+                              "(enrollment, cache, trust directory; %.230s)",
+                              issuer, why);
             }
             return LATCH_OK;
         }

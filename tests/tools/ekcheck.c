@@ -9,6 +9,7 @@
  *
  *   ekcheck --trust DIR [--untrusted FILE]... [--cache-dir DIR] [--aia]
  *           [--allow-private] [--resolve HOST:PORT:ADDR]...
+ *           [--connect-to HOST:PORT:HOST2:PORT2]...
  *           [--allow-hosts LIST] [--timeout-ms N] [--max-bytes N]
  *           [--low-speed N] [--now EPOCH] [--deny SPEC] [--json]
  *           [--progress] CERT...
@@ -241,6 +242,7 @@ main(int argc, char **argv)
         {"allow-private", no_argument, NULL, 'p'},
         {"resolve", required_argument, NULL, 'r'},
         {"allow-hosts", required_argument, NULL, 'H'},
+        {"connect-to", required_argument, NULL, 'C'},
         {"timeout-ms", required_argument, NULL, 'T'},
         {"max-bytes", required_argument, NULL, 'M'},
         {"low-speed", required_argument, NULL, 'L'},
@@ -259,6 +261,7 @@ main(int argc, char **argv)
     STACK_OF(X509) *untrusted = NULL;
     const char *trust_dir = NULL;
     static char resolve[4096];
+    static char connect_to[4096];
     int json = 0;
     int rc = 0;
     int ch;
@@ -300,6 +303,12 @@ main(int argc, char **argv)
             break;
         case 'H':
             aia.allow_hosts = optarg;
+            break;
+        case 'C':
+            if (!append_resolve(connect_to, sizeof(connect_to), optarg)) {
+                return 2;
+            }
+            aia.connect_to = connect_to;
             break;
         case 'T':
             aia.timeout_ms = strtol(optarg, NULL, 10);
