@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 pytest_plugins = [
     "fixtures_paths",
+    "fixtures_aia",
     "fixtures_boards",
     "fixtures_pki",
 ]
