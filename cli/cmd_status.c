@@ -142,9 +142,9 @@ cmd_status(int argc, char **argv)
     s.time_st = latch_license_check_time(s.lic, now, &s.time_err);
     rc = common.json ? print_json(&s, now) : (print_text(&s, now), 0);
     if (rc == CLI_EXIT_OK && s.proof_st != LATCH_OK) {
-        rc = cli_exit_code(s.proof_st);
+        rc = cli_fail("status", &s.proof_err);
     } else if (rc == CLI_EXIT_OK && s.time_st != LATCH_OK) {
-        rc = cli_exit_code(s.time_st);
+        rc = cli_fail("status", &s.time_err);
     }
 
 done:

@@ -14,4 +14,7 @@ pytest_plugins = [
     "fixtures_aia",
     "fixtures_boards",
     "fixtures_pki",
+    "fixtures_device",
+    "fixtures_pg",
+    "fixtures_latchd",
 ]

@@ -93,7 +93,12 @@ class Board:
         return self.tcti
 
     def stop(self):
+        """Orderly: TPM2_Shutdown, then the process ends."""
         _board_sh("stop", self.path)
+
+    def kill(self):
+        """A power cut: SIGKILL, no TPM2_Shutdown."""
+        _board_sh("kill", self.path)
 
     def ek_cert(self, template):
         """DER bytes of the EK certificate for "rsa2048" etc."""
