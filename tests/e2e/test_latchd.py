@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The latch authors
+"""latchd end to end on swtpm boards, on SQLite and on PostgreSQL (every
+test using `latchd` runs on both): `latch enroll` -> `latchd enrollment
+import --wait` -> valid -> approve -> `latchd license issue` -> `latch
+activate` on the board, and `latch verify` on the license.
+"""
+import json
+import os
+
+import pytest
+
+from fixtures_pki import LATCH, run
+
+EK_TEMPLATES = ["rsa2048", "ecc-p256", "ecc-p384"]
+
+
+def enroll(dev, tmp_path, name, *args):
+    return dev.enroll(str(tmp_path / (name + ".json")), *args)
+
+
+def imported(latchd, path):
+    out = latchd.json("enrollment", "import", path, "--wait", ok=False)
+    assert isinstance(out["id"], int), out
+    return out
+
+
+def checks_of(latchd, enr_id):
+    show = latchd.json("enrollment", "show", str(enr_id))
+    return {c["name"]: c for c in show["report"]["checks"]}, show
+
+
+def approve_and_issue(latchd, enr_id, out, *args, customer="ACME"):
+    latchd.run("customer", "add", customer)
+    res = latchd.json("enrollment", "approve", str(enr_id))
+    assert res["state"] == "approved"
+    return latchd.json("license", "issue", "--enrollment", str(enr_id),
+                       "--customer", customer, "-o", out, *args)
+
+
+@pytest.mark.parametrize("ek", EK_TEMPLATES)
+def test_enroll_import_approve_issue_activate(ek, latchd, device, tmp_path,
+                                              license_pki):
+    dev = device()
+    enr = enroll(dev, tmp_path, "enr", "--ek", ek, "--label", "rack 7")
+
+    out = imported(latchd, enr)
+    assert out["state"] == "valid", out
+    checks, show = checks_of(latchd, out["id"])
+    assert show["ek_template"] == ek
+    assert show["label"] == "rack 7"
+    assert all(c["result"] in ("pass", "warn") for c in checks.values()), \
+        checks
+    for name in ("ek.certificate", "ek.public_matches_certificate",
+                 "ak.fixed_tpm", "ak.restricted", "ak.name", "device_id"):
+        assert checks[name]["result"] == "pass", checks[name]
+
+    lic = str(tmp_path / "license.json")
+    issued = approve_and_issue(latchd, out["id"], lic, "--feature", "base",
+                               "--feature", "seats=16",
+                               "--valid-until", "2031-01-01")
+    assert issued["state"] == "active" and issued["serial"] == 1
+    doc = json.load(open(lic))
+    assert doc["license"]["device_id"] == show["device_id"]
+    assert doc["license"]["binding"]["ak_name"] == show["ak_name"]
+    assert doc["license"]["features"]["seats"] == {"enabled": True,
+                                                   "quantity": 16}
+
+    res = dev.latch("activate", lic)
+    assert res.returncode == 0, res.stderr
+    res = run([dev.build.latch, "verify", lic])
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = run([LATCH, "verify", lic, "--root", license_pki.root_pem])
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    # The stored license is the file, byte for byte.
+    exported = str(tmp_path / "exported.json")
+    latchd.json("license", "export", str(issued["id"]), "-o", exported)
+    assert open(exported, "rb").read() == open(lic, "rb").read()
+    assert latchd.json("audit", "verify")["state"] == "ok"
+
+
+def test_same_file_twice_is_one_enrollment(latchd, device, tmp_path):
+    dev = device()
+    enr = enroll(dev, tmp_path, "enr")
+    first = latchd.json("enrollment", "import", enr)
+    second = latchd.json("enrollment", "import", enr)
+    assert first["id"] == second["id"]
+    assert first["duplicate"] is False and second["duplicate"] is True
+    assert len(latchd.json("enrollment", "list")["items"]) == 1
