@@ -252,7 +252,9 @@ def test_relinked_device_build_trusts_its_root(license_pki, make_pki, good,
     out = os.path.join(workdir, "dev")
     res = subprocess.run(
         ["make", "--no-print-directory", "-C", REPO,
-         "BUILD=" + os.path.relpath(BUILD, REPO), "relink", "OUT=" + out,
+         "BUILD=" + os.path.relpath(BUILD, REPO),
+         # A sanitizer build re-links with the sanitizer runtime.
+         "SANITIZE=" + os.environ.get("SANITIZE", ""), "relink", "OUT=" + out,
          "LATCH_ROOT_CA=" + license_pki.root_pem],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=600, check=False)
