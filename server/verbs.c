@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_web.h"
 #include "latchd.h"
 
 const struct latchd_verb latchd_verbs[] = {
@@ -56,6 +57,11 @@ const struct latchd_verb latchd_verbs[] = {
     {"audit", "verify", cmd_audit_verify, LATCHD_NEEDS_DB, "[--json]"},
     {"worker", NULL, cmd_worker, LATCHD_NEEDS_DB,
      "[--threads N] [--once]  (validation workers in the foreground)"},
+    {"serve", NULL, cmd_serve, LATCHD_NEEDS_DB, "[--listen ADDR:PORT]"},
+    {"user", "add", cmd_user_add, LATCHD_NEEDS_DB, "NAME --role ROLE"},
+    {"user", "list", cmd_user_list, LATCHD_NEEDS_DB, "[--json]"},
+    {"token", "create", cmd_token_create, LATCHD_NEEDS_DB,
+     "--role ROLE [--name TEXT]  (prints the token once)"},
     {NULL, NULL, NULL, LATCHD_NEEDS_NOTHING, NULL},
 };
 

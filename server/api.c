@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The latch authors */
+/*
+ * api.c: the JSON API under /api/v1 for automation, with bearer tokens
+ * (checked by web.c before any handler runs). Request bodies are read by
+ * the same strict JSON reader as enrollment and license files. Errors are
+ * {"error": {"code": "<stable code>", "message": "<text>"}}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assets.h"
+#include "json.h"
+#include "web.h"
+
+#define API_FEATURES_MAX 64
+#define SPEC_MAX         160
+
+void
+api_reply(struct http_req *r, unsigned status, json_t *v)
+{
+    char *text = NULL;
+
+    if (v == NULL) {
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    json_decref(v);
+    if (text == NULL) {
+        http_reply_text(r, 500, "internal error\n");
+        return;
+    }
+    http_reply(r, status, "application/json", text, strlen(text));
+    free(text);
+}
+
+void
+api_error(struct http_req *r, unsigned status, const char *code,
+          const char *message)
+{
+    json_t *v = json_pack("{s:{s:s,s:s}}", "error", "code",
+                          code != NULL ? code : "error", "message",
+                          message != NULL ? message : "");
+    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+
+    json_decref(v);
+    if (text == NULL) {
+        http_reply_text(r, status, "error\n");
+        return;
+    }
+    http_reply(r, status, "application/json", text, strlen(text));
+    free(text);
+}
+
+static void
+api_fail(struct http_req *r, enum latch_status st, const struct latch_err *err)
+{
+    web_fail(r, st, err);
+}
+
+/* Parses the body as a JSON object; an empty body is {} when allowed. */
+static json_t *
+body_object(struct http_req *r, bool empty_ok)
+{
+    struct latch_err err;
+    size_t len = 0;
+    const char *body = http_req_body(r, &len);
+    json_t *doc = NULL;
+
+    latch_err_clear(&err);
+    if (len == 0 && empty_ok) {
+        return json_object();
+    }
+    if (latch_json_parse(body, len, &doc, &err) != LATCH_OK) {
+        api_error(r, 400, "bad_json", err.msg);
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        api_error(r, 400, "bad_json", "the body must be a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+static const char *
+jstring(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* --- OpenAPI ----------------------------------------------------------------
+ */
+
+void
+api_openapi(struct http_req *r)
+{
+    for (const struct latch_asset *a = latch_assets; a->path != NULL; a++) {
+        if (strcmp(a->path, "/api/v1/openapi.json") == 0) {
+            http_reply(r, 200, "application/json", a->data, a->len);
+            return;
+        }
+    }
+    api_error(r, 404, "not_found", "no OpenAPI document built in");
+}
+
+/* --- enrollments ------------------------------------------------------------
+ */
+
+static void
+list_opts(struct http_req *r, struct core_list_opts *o)
+{
+    const char *order = http_req_query(r, "order");
+
+    web_list_opts(r, o);
+    o->newest_first = order != NULL && strcmp(order, "newest") == 0;
+    o->state = http_req_query(r, "state");
+    o->device_id = http_req_query(r, "device_id");
+    o->customer = http_req_query(r, "customer");
+    o->enrollment_id = web_parse_id(http_req_query(r, "enrollment_id"));
+}
+
+typedef enum latch_status (*list_fn)(struct core *c,
+                                     const struct core_list_opts *opt,
+                                     json_t **out, struct latch_err *err);
+
+static void
+api_list(struct http_req *r, list_fn fn)
+{
+    struct core_list_opts o;
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    list_opts(r, &o);
+    st = fn(c, &o, &out, &err);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+void
+api_enr_list(struct http_req *r)
+{
+    api_list(r, core_enrollment_list);
+}
+
+void
+api_enr_upload(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    const char *source = http_req_header(r, "X-Filename");
+    size_t len = 0;
+    const char *body = http_req_body(r, &len);
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    st =
+        core_enrollment_import(c, web_who(r)->actor, (const uint8_t *)body, len,
+                               source != NULL ? source : "api", &out, &err);
+    if (st == LATCH_E_FORMAT || st == LATCH_E_POLICY) {
+        json_decref(out);
+        api_error(r, 422,
+                  st == LATCH_E_FORMAT ? "invalid_enrollment"
+                                       : "unsupported_identity_schema",
+                  err.msg);
+        return;
+    }
+    if (st != LATCH_OK) {
+        json_decref(out);
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, json_is_true(json_object_get(out, "duplicate")) ? 200 : 201,
+              out);
+}
+
+void
+api_enr_show(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    st = core_enrollment_show(c, web_seg_id(r, 0), &out, &err);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+void
+api_enr_progress(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    const char *since = http_req_query(r, "since");
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    st = core_enrollment_progress(c, web_seg_id(r, 0), web_parse_id(since),
+                                  &out, &err);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+void
+api_enr_approve(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *body = NULL;
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    body = body_object(r, true);
+    if (body == NULL) {
+        return;
+    }
+    st = core_enrollment_approve(
+        c, web_who(r)->actor, web_seg_id(r, 0),
+        json_is_true(json_object_get(body, "override")), &out, &err);
+    json_decref(body);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+void
+api_enr_reject(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *body = NULL;
+    json_t *out = NULL;
+    const char *reason;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    body = body_object(r, false);
+    if (body == NULL) {
+        return;
+    }
+    reason = jstring(body, "reason");
+    if (reason == NULL || reason[0] == '\0') {
+        json_decref(body);
+        api_error(r, 400, "reason_required", "give a \"reason\" string");
+        return;
+    }
+    st = core_enrollment_reject(c, web_who(r)->actor, web_seg_id(r, 0), reason,
+                                &out, &err);
+    json_decref(body);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+/* --- licenses --------------------------------------------------------- */
+
+/*
+ * One feature from "name[=quantity][@until]" or {"name", "quantity",
+ * "valid_until"}.
+ */
+static enum latch_status
+feature_of(const json_t *v, struct core_feature *f, struct latch_err *err)
+{
+    char spec[SPEC_MAX];
+    const json_t *q;
+    const char *name;
+    const char *until;
+    int n;
+
+    if (json_is_string(v)) {
+        return core_feature_parse(json_string_value(v), f, err);
+    }
+    if (!json_is_object(v)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "features: each item is a string or an object");
+    }
+    name = jstring(v, "name");
+    q = json_object_get(v, "quantity");
+    until = jstring(v, "valid_until");
+    if (name == NULL) {
+        return latch_err_set(err, LATCH_E_USAGE, "features: \"name\" missing");
+    }
+    if (q != NULL && !json_is_integer(q)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "features.%s.quantity: expected an integer", name);
+    }
+    n = snprintf(spec, sizeof(spec), "%s", name);
+    if (n >= 0 && q != NULL) {
+        n += snprintf(spec + n, sizeof(spec) - (size_t)n, "=%lld",
+                      (long long)json_integer_value(q));
+    }
+    if (n >= 0 && (size_t)n < sizeof(spec) && until != NULL) {
+        n += snprintf(spec + n, sizeof(spec) - (size_t)n, "@%s", until);
+    }
+    if (n < 0 || (size_t)n >= sizeof(spec)) {
+        return latch_err_set(err, LATCH_E_USAGE, "features: item too long");
+    }
+    return core_feature_parse(spec, f, err);
+}
+
+static enum latch_status
+issue_req_of(const json_t *body, struct core_issue_req *req,
+             struct core_feature *feats, struct latch_err *err)
+{
+    const json_t *fl = json_object_get(body, "features");
+    const json_t *eid = json_object_get(body, "enrollment_id");
+    const char *until = jstring(body, "valid_until");
+    const json_t *v;
+    size_t i;
+    enum latch_status st;
+
+    memset(req, 0, sizeof(*req));
+    if (!json_is_integer(eid) || json_integer_value(eid) <= 0) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "\"enrollment_id\": expected a positive integer");
+    }
+    req->enrollment_id = (int64_t)json_integer_value(eid);
+    req->customer = jstring(body, "customer");
+    if (req->customer == NULL) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "\"customer\": expected the customer's name");
+    }
+    req->plan = jstring(body, "plan");
+    req->supersede = json_is_true(json_object_get(body, "supersede"));
+    if (until != NULL) {
+        struct core_feature tmp;
+        char spec[SPEC_MAX];
+        int n = snprintf(spec, sizeof(spec), "x@%s", until);
+
+        if (n < 0 || (size_t)n >= sizeof(spec)) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "\"valid_until\": too long");
+        }
+        st = core_feature_parse(spec, &tmp, err);
+        if (st != LATCH_OK) {
+            latch_err_prefix(err, "valid_until");
+            return st;
+        }
+        req->has_valid_until = true;
+        req->valid_until = tmp.valid_until;
+    }
+    if (fl != NULL && !json_is_array(fl)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "\"features\": expected an array");
+    }
+    if (json_array_size(fl) > API_FEATURES_MAX) {
+        return latch_err_set(err, LATCH_E_USAGE, "\"features\": at most %d",
+                             API_FEATURES_MAX);
+    }
+    json_array_foreach(fl, i, v)
+    {
+        st = feature_of(v, &feats[i], err);
+        if (st != LATCH_OK) {
+            return st;
+        }
+    }
+    req->features = feats;
+    req->nfeatures = json_array_size(fl);
+    return LATCH_OK;
+}
+
+void
+api_lic_issue(struct http_req *r)
+{
+    struct core_feature *feats = NULL;
+    struct core_issue_req req;
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *body = NULL;
+    json_t *out = NULL;
+    json_t *file_doc = NULL;
+    char *file = NULL;
+    size_t filelen = 0;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    body = body_object(r, false);
+    if (body == NULL) {
+        return;
+    }
+    feats = calloc(API_FEATURES_MAX, sizeof(*feats));
+    if (feats == NULL) {
+        st = latch_err_set(&err, LATCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    st = issue_req_of(body, &req, feats, &err);
+    if (st == LATCH_OK) {
+        st = core_license_issue(c, web_who(r)->actor, &req, &out, &file,
+                                &filelen, &err);
+    }
+    if (st == LATCH_OK) {
+        file_doc = json_loadb(file, filelen, 0, NULL);
+    }
+
+out:
+    json_decref(body);
+    free(feats);
+    free(file);
+    if (st != LATCH_OK) {
+        json_decref(out);
+        api_fail(r, st, &err);
+        return;
+    }
+    {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/api/v1/licenses/%lld/download",
+                 (long long)json_integer_value(json_object_get(out, "id")));
+        api_reply(r, 201,
+                  json_pack("{s:o,s:o*,s:s}", "license", out, "file", file_doc,
+                            "download", path));
+    }
+}
+
+void
+api_lic_list(struct http_req *r)
+{
+    api_list(r, core_license_list);
+}
+
+void
+api_lic_show(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    st = core_license_show(c, web_seg_id(r, 0), &out, &err);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+void
+api_lic_download(struct http_req *r)
+{
+    web_send_license_file(r, web_seg_id(r, 0));
+}
+
+void
+api_lic_revoke(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *body = NULL;
+    json_t *out = NULL;
+    const char *reason;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    body = body_object(r, false);
+    if (body == NULL) {
+        return;
+    }
+    reason = jstring(body, "reason");
+    if (reason == NULL || reason[0] == '\0') {
+        json_decref(body);
+        api_error(r, 400, "reason_required", "give a \"reason\" string");
+        return;
+    }
+    st = core_license_revoke(c, web_who(r)->actor, web_seg_id(r, 0), reason,
+                             &out, &err);
+    json_decref(body);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+/* --- devices, customers, plans, audit ------------------------------------- */
+
+void
+api_dev_list(struct http_req *r)
+{
+    api_list(r, core_device_list);
+}
+
+void
+api_dev_show(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    st = core_device_show(c, http_req_seg(r, 0), &out, &err);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+void
+api_customer_list(struct http_req *r)
+{
+    api_list(r, core_customer_list);
+}
+
+void
+api_customer_add(struct http_req *r)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *body = NULL;
+    json_t *out = NULL;
+    const char *name;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    body = body_object(r, false);
+    if (body == NULL) {
+        return;
+    }
+    name = jstring(body, "name");
+    if (name == NULL) {
+        json_decref(body);
+        api_error(r, 400, "bad_request", "give a \"name\" string");
+        return;
+    }
+    st = core_customer_add(c, web_who(r)->actor, name, &out, &err);
+    json_decref(body);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 201, out);
+}
+
+void
+api_plan_list(struct http_req *r)
+{
+    api_list(r, core_plan_list);
+}
+
+void
+api_plan_add(struct http_req *r)
+{
+    struct core_feature *feats = NULL;
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *body = NULL;
+    json_t *out = NULL;
+    const json_t *fl;
+    const json_t *v;
+    const char *name;
+    size_t i;
+    enum latch_status st = LATCH_OK;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    body = body_object(r, false);
+    if (body == NULL) {
+        return;
+    }
+    name = jstring(body, "name");
+    fl = json_object_get(body, "features");
+    feats = calloc(API_FEATURES_MAX, sizeof(*feats));
+    if (feats == NULL) {
+        st = latch_err_set(&err, LATCH_E_NOMEM, "out of memory");
+    } else if (name == NULL) {
+        st = latch_err_set(&err, LATCH_E_USAGE, "give a \"name\" string");
+    } else if (fl != NULL &&
+               (!json_is_array(fl) || json_array_size(fl) > API_FEATURES_MAX)) {
+        st = latch_err_set(&err, LATCH_E_USAGE,
+                           "\"features\": an array of at most %d",
+                           API_FEATURES_MAX);
+    }
+    json_array_foreach(fl, i, v)
+    {
+        if (st == LATCH_OK) {
+            st = feature_of(v, &feats[i], &err);
+        }
+    }
+    if (st == LATCH_OK) {
+        st = core_plan_add(c, web_who(r)->actor, name, feats,
+                           json_array_size(fl), &out, &err);
+    }
+    json_decref(body);
+    free(feats);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 201, out);
+}
+
+void
+api_audit_list(struct http_req *r)
+{
+    api_list(r, core_audit_list);
+}

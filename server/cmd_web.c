@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The latch authors */
+/*
+ * cmd_web.c: the latchd verbs of the web front end: `serve` (web UI, API
+ * and validation workers until SIGINT/SIGTERM), `user add` / `user list`
+ * and `token create`. There is no default account: the first
+ * administrator is made with `latchd user add NAME --role admin`.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "cmd_web.h"
+#include "core.h"
+#include "web.h"
+
+#define PW_BUF (AUTH_PASSWORD_MAX + 2)
+
+static int
+migrate(struct latchd_env *env)
+{
+    struct latch_err err;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    st = db_migrate(env->db, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    return 0;
+}
+
+/* --- serve ------------------------------------------------------------- */
+
+int
+cmd_serve(struct latchd_env *env, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {NULL, 0, NULL, 0},
+    };
+    struct web_options opt;
+    struct core_workers *workers = NULL;
+    struct web_app *app = NULL;
+    struct latch_err err;
+    const char *listen = NULL;
+    sigset_t set;
+    int sig = 0;
+    int c;
+    int rc;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'l') {
+            listen = optarg;
+        } else {
+            return latchd_usage(argv[0], "[--listen ADDR:PORT]");
+        }
+    }
+    if (optind != argc) {
+        return latchd_usage(argv[0], "[--listen ADDR:PORT]");
+    }
+    rc = migrate(env);
+    if (rc != 0) {
+        return rc;
+    }
+    st = web_options_load(&env->cfg, &opt, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (listen != NULL) {
+        opt.listen = listen;
+    }
+    /* Every thread started from here on inherits the blocked signals;
+     * only sigwait() below receives them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    st = core_workers_start(
+        &env->cfg, env->cfg.workers > 0 ? env->cfg.workers : 2, &workers, &err);
+    if (st == LATCH_OK) {
+        st = web_start(&env->cfg, &opt, &app, &err);
+    }
+    if (st != LATCH_OK) {
+        core_workers_stop(workers);
+        return latchd_fail(env, st, &err);
+    }
+    printf("latchd: listening on http://%.*s:%u/ (cookies %s)\n",
+           (int)(strrchr(opt.listen, ':') - opt.listen), opt.listen,
+           web_port(app),
+           opt.cookie_secure ? "Secure" : "not Secure: plain-HTTP loopback");
+    fflush(stdout);
+    while (sigwait(&set, &sig) != 0) {
+        continue;
+    }
+    fprintf(stderr, "latchd: signal %d, stopping\n", sig);
+    web_stop(app);
+    core_workers_stop(workers);
+    return 0;
+}
+
+/* --- passwords --------------------------------------------------------------
+ */
+
+/* Reads one line into buf (newline removed); false on EOF/error/too long. */
+static bool
+read_line(FILE *f, char *buf, size_t cap)
+{
+    size_t n;
+
+    if (fgets(buf, (int)cap, f) == NULL) {
+        return false;
+    }
+    n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n') {
+        buf[--n] = '\0';
+    } else if (!feof(f)) {
+        return false;
+    }
+    if (n > 0 && buf[n - 1] == '\r') {
+        buf[--n] = '\0';
+    }
+    return true;
+}
+
+static bool
+read_secret(const char *prompt, char *buf, size_t cap)
+{
+    struct termios old;
+    struct termios quiet;
+    bool ok;
+
+    fputs(prompt, stderr);
+    fflush(stderr);
+    if (tcgetattr(STDIN_FILENO, &old) != 0) {
+        return false;
+    }
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+    quiet.c_lflag |= ICANON;
+    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
+        return false;
+    }
+    ok = read_line(stdin, buf, cap);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fputc('\n', stderr);
+    return ok;
+}
+
+/* The new user's password: twice from the terminal, else one stdin line. */
+static enum latch_status
+get_password(char *pw, char *again, struct latch_err *err)
+{
+    if (!isatty(STDIN_FILENO)) {
+        if (!read_line(stdin, pw, PW_BUF)) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "password: expected one line on stdin (at "
+                                 "most %d bytes)",
+                                 AUTH_PASSWORD_MAX);
+        }
+        return LATCH_OK;
+    }
+    if (!read_secret("Password: ", pw, PW_BUF) ||
+        !read_secret("Password again: ", again, PW_BUF)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "password: could not read it from the terminal");
+    }
+    if (strcmp(pw, again) != 0) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "password: the two entries differ");
+    }
+    return LATCH_OK;
+}
+
+/* --- users -----------------------------------------------------------------
+ */
+
+int
+cmd_user_add(struct latchd_env *env, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"role", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char usage[] = "NAME --role viewer|approver|admin";
+    struct latch_err err;
+    enum auth_role role = AUTH_VIEWER;
+    const char *role_s = NULL;
+    json_t *out = NULL;
+    char *pw = NULL;
+    char *again = NULL;
+    int c;
+    int rc;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'r') {
+            role_s = optarg;
+        } else {
+            return latchd_usage(argv[0], usage);
+        }
+    }
+    if (optind != argc - 1 || role_s == NULL) {
+        return latchd_usage(argv[0], usage);
+    }
+    st = auth_role_parse(role_s, &role, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    rc = migrate(env);
+    if (rc != 0) {
+        return rc;
+    }
+    pw = calloc(1, PW_BUF);
+    again = calloc(1, PW_BUF);
+    if (pw == NULL || again == NULL) {
+        st = latch_err_set(&err, LATCH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    st = get_password(pw, again, &err);
+    if (st == LATCH_OK) {
+        st = auth_user_add(env->db, env->actor, argv[optind], role, pw, &out,
+                           &err);
+    }
+
+out:
+    if (pw != NULL) {
+        OPENSSL_cleanse(pw, PW_BUF);
+    }
+    if (again != NULL) {
+        OPENSSL_cleanse(again, PW_BUF);
+    }
+    free(pw);
+    free(again);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(out);
+    } else {
+        printf("user %s added, role %s\n", argv[optind], auth_role_str(role));
+        json_decref(out);
+    }
+    return 0;
+}
+
+int
+cmd_user_list(struct latchd_env *env, int argc, char **argv)
+{
+    struct latch_err err;
+    json_t *out = NULL;
+    const json_t *u;
+    size_t i;
+    int rc;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (argc != 1) {
+        return latchd_usage(argv[0], "");
+    }
+    rc = migrate(env);
+    if (rc != 0) {
+        return rc;
+    }
+    st = auth_user_list(env->db, &out, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(out);
+        return 0;
+    }
+    json_array_foreach(json_object_get(out, "items"), i, u)
+    {
+        printf("%-24s %-9s%s\n", json_string_value(json_object_get(u, "name")),
+               json_string_value(json_object_get(u, "role")),
+               json_is_true(json_object_get(u, "disabled")) ? " disabled" : "");
+    }
+    json_decref(out);
+    return 0;
+}
+
+/* --- tokens -----------------------------------------------------------------
+ */
+
+int
+cmd_token_create(struct latchd_env *env, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"role", required_argument, NULL, 'r'},
+        {"name", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    static const char usage[] = "--role viewer|approver|admin [--name TEXT]";
+    struct latch_err err;
+    enum auth_role role = AUTH_VIEWER;
+    const char *role_s = NULL;
+    const char *name = NULL;
+    char token[AUTH_TOKEN_LEN];
+    json_t *out = NULL;
+    int c;
+    int rc;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'r') {
+            role_s = optarg;
+        } else if (c == 'n') {
+            name = optarg;
+        } else {
+            return latchd_usage(argv[0], usage);
+        }
+    }
+    if (optind != argc || role_s == NULL) {
+        return latchd_usage(argv[0], usage);
+    }
+    st = auth_role_parse(role_s, &role, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    rc = migrate(env);
+    if (rc != 0) {
+        return rc;
+    }
+    st = auth_token_create(env->db, env->actor, role, name, token, &out, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        json_object_set_new(out, "token", json_string(token));
+        latchd_print_json(out);
+    } else {
+        printf("%s\n", token);
+        fprintf(stderr,
+                "latchd: token %lld (%s) created; it is shown only once\n",
+                (long long)json_integer_value(json_object_get(out, "id")),
+                auth_role_str(role));
+        json_decref(out);
+    }
+    OPENSSL_cleanse(token, sizeof(token));
+    return 0;
+}
