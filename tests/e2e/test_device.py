@@ -19,6 +19,7 @@ import time
 import pytest
 
 from fixtures_device import EXIT
+from fixtures_paths import device_cmd
 
 EK_TEMPLATES = ["rsa2048", "ecc-p256", "ecc-p384"]
 
@@ -417,3 +418,40 @@ def test_tpm_killed_during_activate_installs_all_or_nothing(device, issue,
         dev.board.kill()
         dev.board.start()
     assert EXIT["tpm"] in outcomes and EXIT["ok"] in outcomes, outcomes
+
+
+# --- the TPM bus (security-threats D36) --------------------------------------
+
+
+@pytest.mark.parametrize("ek", EK_TEMPLATES)
+def test_activation_secret_never_crosses_the_bus_in_clear(ek, device, issue,
+                                                          tmp_path):
+    """Every TPM command and response of `latch activate` is captured with
+    tpm2-tss's pcap TCTI: the AK public area (sent in clear to TPM2_Load)
+    is in the capture, the credential blob and the recovered secret are
+    not, because ActivateCredential runs in a session salted to the EK
+    with parameter encryption both ways."""
+    dev = device()
+    enr = enrolled(dev, tmp_path, "enr", "--ek", ek)
+    secret_file = str(tmp_path / "secret.bin")
+    lic = issue(enr, "--feature", "base", "--secret-out", secret_file)
+    capture = str(tmp_path / "bus.pcap")
+    res = subprocess.run(
+        device_cmd(dev.build.latch, "activate", "--tcti", "pcap:" + dev.tcti,
+                   "--state-dir", dev.state, lic),
+        env=dict(os.environ, TCTI_PCAP_FILE=capture),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=60, check=False,
+    )
+    assert res.returncode == EXIT["ok"], res.stderr
+    with open(capture, "rb") as f:
+        bus = f.read()
+    with open(secret_file, "rb") as f:
+        secret = f.read()
+    activation = load_json(lic)["license"]["binding"]["activation"]
+    blob = base64.b64decode(activation["credential_blob"])
+    ak_public = base64.b64decode(load_json(enr)["identity"]["ak_public"])
+    assert len(secret) == 32
+    assert ak_public[2:] in bus
+    assert secret not in bus
+    assert blob[2:] not in bus

@@ -11,10 +11,12 @@
  *       [--issued-at T] [--valid-from T] [--valid-until T]
  *       [--feature NAME[=QUANTITY][@UNTIL]]... [--disabled NAME]...
  *       [--ak-from ENROLLMENT2] [--corrupt blob|secret|digest]
+ *       [--secret-out FILE]
  *
  * T is RFC 3339 UTC or a signed offset in seconds from now ("-60",
  * "+86400"). --ak-from binds the AK of another enrollment to this one's
- * EK. Exit 0 on success, 1 on failure, 2 on bad usage.
+ * EK. --secret-out writes the raw credential secret (tests look for it
+ * on the TPM bus). Exit 0 on success, 1 on failure, 2 on bad usage.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -47,6 +49,7 @@ struct opts {
     const char *license_id;
     const char *customer;
     const char *corrupt;
+    const char *secret_out;
     int64_t serial;
     int64_t issued_at;
     int64_t valid_from;
@@ -79,7 +82,8 @@ usage(void)
             "[--valid-from T]\n"
             "  [--valid-until T] [--feature NAME[=QTY][@UNTIL]]... "
             "[--disabled NAME]...\n"
-            "  [--ak-from ENROLLMENT2] [--corrupt blob|secret|digest]\n");
+            "  [--ak-from ENROLLMENT2] [--corrupt blob|secret|digest]\n"
+            "  [--secret-out FILE]\n");
     return 2;
 }
 
@@ -119,6 +123,7 @@ parse_args(int argc, char **argv, struct opts *o)
         {"disabled", required_argument, NULL, 'd'},
         {"ak-from", required_argument, NULL, 'a'},
         {"corrupt", required_argument, NULL, 'x'},
+        {"secret-out", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}};
     char *end = NULL;
     int c;
@@ -187,6 +192,9 @@ parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'x':
             o->corrupt = optarg;
+            break;
+        case 'S':
+            o->secret_out = optarg;
             break;
         default:
             return usage();
@@ -274,9 +282,10 @@ corrupt(struct binding *b, const char *what)
 /* The server's job: binding from the EK certificate and the AK public. */
 static int
 make_binding(const struct latch_enrollment *enr,
-             const struct latch_enrollment *akenr, const char *corruption,
+             const struct latch_enrollment *akenr, const struct opts *o,
              struct binding *b)
 {
+    struct latch_err werr = {LATCH_OK, ""};
     struct latch_err err = {LATCH_OK, ""};
     const struct latch_ek_info *info;
     const unsigned char *p = enr->ek_certificate.data;
@@ -315,8 +324,14 @@ make_binding(const struct latch_enrollment *enr,
     }
     latch_hex_encode(name, namelen, b->ak_name);
     b->ek_template = info->name;
-    if (corruption != NULL) {
-        corrupt(b, corruption);
+    if (o->corrupt != NULL) {
+        corrupt(b, o->corrupt);
+    }
+    if (o->secret_out != NULL &&
+        latch_write_atomic(o->secret_out, secret, sizeof(secret), 0600,
+                           &werr) != LATCH_OK) {
+        fprintf(stderr, "mkdevlicense: %s\n", werr.msg);
+        goto out;
     }
     rc = 0;
 
@@ -443,7 +458,7 @@ main(int argc, char **argv)
         rc = load_enrollment(o.ak_from, &akenr);
     }
     if (rc == 0) {
-        rc = make_binding(enr, akenr != NULL ? akenr : enr, o.corrupt, &b);
+        rc = make_binding(enr, akenr != NULL ? akenr : enr, &o, &b);
     }
     if (rc == 0) {
         body = make_body(&o, &b);
