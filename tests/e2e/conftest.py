@@ -17,4 +17,5 @@ pytest_plugins = [
     "fixtures_device",
     "fixtures_pg",
     "fixtures_latchd",
+    "fixtures_web",
 ]

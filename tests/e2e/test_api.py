@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The latch authors
+"""The whole flow through the JSON API (/api/v1) with bearer tokens, on
+SQLite and PostgreSQL: a swtpm board enrolls, the enrollment is uploaded,
+validated (progress polled), approved, a license issued and downloaded,
+activated on the board, refused by a second board, revoked; plus the
+error format, token scoping and the OpenAPI document.
+"""
+import json
+import re
+import time
+
+from fixtures_device import EXIT
+
+
+def wait_done(web, token, enr_id, timeout=60):
+    """Polls progress the way a client would; returns the last answer."""
+    deadline = time.time() + timeout
+    seen = 0
+    texts = []
+    while time.time() < deadline:
+        res = web.api("GET", "/api/v1/enrollments/%d/progress?since=%d"
+                      % (enr_id, seen), token)
+        assert res.status == 200, res
+        prog = res.json()
+        for m in prog["messages"]:
+            assert m["id"] > seen
+            seen = m["id"]
+            texts.append(m["text"])
+        if prog["done"]:
+            prog["all_texts"] = texts
+            return prog
+        time.sleep(0.2)
+    raise AssertionError("validation of %d did not finish" % enr_id)
+
+
+def test_api_flow_enroll_validate_approve_issue_download_activate(
+        web_any, device, tmp_path):
+    web = web_any
+    admin = web.token("admin", "automation")
+    assert re.fullmatch(r"lt_[0-9a-f]{64}", admin)
+    dev = device()
+    enr_path = dev.enroll(str(tmp_path / "enr.json"), "--label", "api board")
+    body = open(enr_path, "rb").read()
+
+    res = web.api("POST", "/api/v1/customers", admin, {"name": "ACME"})
+    assert res.status == 201, res
+    res = web.api("POST", "/api/v1/plans", admin,
+                  {"name": "pro", "features": ["base", "seats=8"]})
+    assert res.status == 201, res
+
+    res = web.api("POST", "/api/v1/enrollments", admin, raw=body,
+                  headers={"X-Filename": "enr.json"})
+    assert res.status == 201, res
+    enr = res.json()
+    assert isinstance(enr["id"], int) and enr["duplicate"] is False
+    # The same bytes again find the same enrollment.
+    again = web.api("POST", "/api/v1/enrollments", admin, raw=body)
+    assert again.status == 200 and again.json()["id"] == enr["id"]
+    assert again.json()["duplicate"] is True
+
+    prog = wait_done(web, admin, enr["id"])
+    assert prog["state"] == "valid", prog
+    assert len(prog["all_texts"]) >= 3, prog
+
+    show = web.api("GET", "/api/v1/enrollments/%d" % enr["id"], admin)
+    assert show.status == 200
+    show = show.json()
+    assert show["report"]["outcome"] == "valid"
+    assert show["label"] == "api board"
+    listed = web.api("GET", "/api/v1/enrollments?state=valid", admin).json()
+    assert [e["id"] for e in listed["items"]] == [enr["id"]]
+
+    res = web.api("POST", "/api/v1/enrollments/%d/approve" % enr["id"],
+                  admin)
+    assert res.status == 200, res
+    assert res.json()["state"] == "approved"
+
+    res = web.api("POST", "/api/v1/licenses", admin, {
+        "enrollment_id": enr["id"], "customer": "ACME", "plan": "pro",
+        "features": [{"name": "seats", "quantity": 16},
+                     {"name": "trial", "valid_until": "2031-01-01"}],
+        "valid_until": "2032-01-01T00:00:00Z", "supersede": True})
+    assert res.status == 201, res
+    issued = res.json()
+    lic = issued["license"]
+    assert lic["state"] == "active" and lic["serial"] == 1
+    assert issued["file"]["license"]["features"]["seats"]["quantity"] == 16
+    assert "base" in issued["file"]["license"]["features"]
+
+    dl = web.api("GET", issued["download"], admin)
+    assert dl.status == 200
+    disp = dl.header("content-disposition")
+    assert disp == 'attachment; filename="license-%s-1.json"' % \
+        show["device_id"][:16], disp
+    assert json.loads(dl.body) == issued["file"]
+    lic_path = str(tmp_path / "license.json")
+    with open(lic_path, "wb") as f:
+        f.write(dl.body)
+
+    res = dev.latch("activate", lic_path)
+    assert res.returncode == 0, res.stderr
+    other = device()
+    other.enroll(str(tmp_path / "enr-b.json"))
+    res = other.latch("activate", lic_path)
+    assert res.returncode == EXIT["not_device"], res.stderr
+    assert other.installed() is None
+
+    res = web.api("POST", "/api/v1/licenses/%d/revoke" % lic["id"], admin,
+                  {"reason": "returned hardware"})
+    assert res.status == 200 and res.json()["state"] == "revoked"
+    shown = web.api("GET", "/api/v1/licenses/%d" % lic["id"], admin).json()
+    assert shown["reason"] == "returned hardware"
+
+    audit = web.api("GET", "/api/v1/audit?limit=1000", admin).json()
+    actors = {row["actor"] for row in audit["items"]}
+    assert any(a.startswith("api:automation#") for a in actors), actors
+    devices = web.api("GET", "/api/v1/devices", admin).json()
+    assert show["device_id"] in [d["device_id"] for d in devices["items"]]
+
+
+def test_api_errors_are_json_with_stable_codes(web):
+    admin = web.token("admin")
+    res = web.api("POST", "/api/v1/enrollments", admin, raw=b"{\"format\":1}")
+    assert res.status == 422, res
+    err = res.json()["error"]
+    assert err["code"] == "invalid_enrollment" and err["message"]
+
+    res = web.api("POST", "/api/v1/enrollments/1/reject", admin,
+                  raw=b"{\"reason\": ")
+    assert res.status == 400 and res.json()["error"]["code"] == "bad_json"
+    res = web.api("GET", "/api/v1/licenses/999999", admin)
+    assert res.status == 404 and res.json()["error"]["code"] == "not_found"
+    res = web.api("GET", "/api/v1/nothing-here", admin)
+    assert res.status == 404 and res.json()["error"]["code"] == "not_found"
+    res = web.api("DELETE", "/api/v1/enrollments", admin)
+    assert res.status == 405
+    assert res.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in res.header("allow") and "POST" in res.header("allow")
+
+
+def test_api_tokens_are_scoped_and_unknown_ones_refused(web):
+    viewer = web.token("viewer", "dash")
+    approver = web.token("approver")
+    res = web.api("POST", "/api/v1/customers", viewer, {"name": "X"})
+    assert res.status == 403 and res.json()["error"]["code"] == "forbidden"
+    res = web.api("POST", "/api/v1/customers", approver, {"name": "X"})
+    assert res.status == 201
+    res = web.api("POST", "/api/v1/plans", approver, {"name": "p"})
+    assert res.status == 403
+    assert web.api("GET", "/api/v1/customers", viewer).status == 200
+    bad = "lt_" + "0" * 64
+    res = web.api("GET", "/api/v1/customers", bad)
+    assert res.status == 401
+    assert res.json()["error"]["code"] == "unauthorized"
+    assert res.header("www-authenticate").startswith("Bearer")
+    # Stored hashed: the token text appears nowhere in the database.
+    rows = web.latchd.sql("SELECT token_sha256 FROM api_tokens")
+    assert all(viewer not in r[0] and approver not in r[0] for r in rows)
+
+
+def test_openapi_document_lists_every_api_route(web):
+    token = web.token("viewer")
+    res = web.api("GET", "/api/v1/openapi.json", token)
+    assert res.status == 200
+    doc = res.json()
+    assert doc["openapi"].startswith("3.")
+    for path in ("/enrollments", "/enrollments/{id}",
+                 "/enrollments/{id}/progress", "/enrollments/{id}/approve",
+                 "/enrollments/{id}/reject", "/licenses", "/licenses/{id}",
+                 "/licenses/{id}/download", "/licenses/{id}/revoke",
+                 "/devices", "/devices/{id}", "/customers", "/plans",
+                 "/audit"):
+        assert path in doc["paths"], path
