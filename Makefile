@@ -341,5 +341,8 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+fuzz:
+	$(Q)scripts/fuzz.sh smoke
+
 clean:
 	rm -rf $(BUILD)
