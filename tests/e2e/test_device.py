@@ -455,3 +455,35 @@ def test_activation_secret_never_crosses_the_bus_in_clear(ek, device, issue,
     assert ak_public[2:] in bus
     assert secret not in bus
     assert blob[2:] not in bus
+
+
+# --- bad input and damaged state ---------------------------------------------
+
+
+def test_unreadable_or_malformed_license_files(device, issue, tmp_path):
+    dev = device()
+    enr, _ = activated(dev, issue, tmp_path)
+    before = dev.installed()
+    res = dev.latch("activate", str(tmp_path / "missing.json"))
+    assert res.returncode == EXIT["io"]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "latch.license.v1", "format": 1}')
+    res = dev.latch("activate", str(bad))
+    assert res.returncode == EXIT["format"]
+    assert dev.installed() == before
+    assert dev.latch("activate").returncode == EXIT["usage"]
+
+
+def test_damaged_ak_state_is_reported_not_silently_replaced(device,
+                                                            tmp_path):
+    dev = device()
+    first = load_json(enrolled(dev, tmp_path, "first"))
+    meta = os.path.join(dev.state, "ak.json")
+    with open(meta, "w", encoding="utf-8") as f:
+        f.write("{ not json")
+    res = dev.latch("enroll", "-o", str(tmp_path / "second.json"))
+    assert res.returncode == EXIT["format"]
+    assert "AK state" in res.stderr
+    with open(os.path.join(dev.state, "ak.pub"), "rb") as f:
+        pub = f.read()
+    assert base64.b64decode(first["identity"]["ak_public"]) == pub
