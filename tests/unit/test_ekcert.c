@@ -942,6 +942,7 @@ test_verify_rejects_bad_signature_in_chain(void **state)
     X509 *x;
 
     (void)state;
+    memset(&rep, 0, sizeof(rep));
     memset(&o, 0, sizeof(o));
     memset(&vo, 0, sizeof(vo));
     vo.now = NOW;
@@ -982,6 +983,7 @@ test_verify_rejects_self_signed_fake_intermediate(void **state)
     struct latch_err err;
 
     (void)state;
+    memset(&rep, 0, sizeof(rep));
     memset(&o, 0, sizeof(o));
     memset(&vo, 0, sizeof(vo));
     vo.now = NOW;
