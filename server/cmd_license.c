@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "codec.h"
@@ -17,12 +18,17 @@
 #include "license.h"
 
 #define ISSUE_USAGE                                                            \
-    "--enrollment ID --customer NAME [--plan NAME] [--feature SPEC]... "       \
-    "[--valid-until DATE] [--supersede] -o FILE [--json]"
+    "--enrollment ID... --customer NAME [--plan NAME] [--feature SPEC]... "    \
+    "[--valid-until DATE] [--supersede] [--count N] -o FILE|DIR [--json]"
+#define ISSUE_MAX_ENR   100000
+#define ISSUE_MAX_COUNT 1000000
 
 struct issue_args {
     struct core_issue_req req;
     struct core_feature features[LATCH_FEATURES_MAX];
+    int64_t *enrollments;
+    size_t nenrollments;
+    int64_t count;
     const char *out;
 };
 
@@ -38,6 +44,24 @@ parse_date(const char *s, int64_t *out, struct latch_err *err)
     return latch_time_parse(s, out, err);
 }
 
+static enum latch_status
+add_enrollment(struct issue_args *a, const char *s, struct latch_err *err)
+{
+    int64_t *grown;
+
+    if (a->nenrollments >= ISSUE_MAX_ENR) {
+        return latch_err_set(err, LATCH_E_USAGE, "at most %d enrollments",
+                             ISSUE_MAX_ENR);
+    }
+    grown = realloc(a->enrollments,
+                    (a->nenrollments + 1) * sizeof(*a->enrollments));
+    if (grown == NULL) {
+        return latch_err_set(err, LATCH_E_NOMEM, "out of memory");
+    }
+    a->enrollments = grown;
+    return cmd_parse_id(s, &a->enrollments[a->nenrollments++], err);
+}
+
 static int
 issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
 {
@@ -48,17 +72,19 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
         {"feature", required_argument, NULL, 'f'},
         {"valid-until", required_argument, NULL, 'u'},
         {"supersede", no_argument, NULL, 's'},
+        {"count", required_argument, NULL, 'n'},
         {"output", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     enum latch_status st = LATCH_OK;
     int ch;
 
+    a->count = 1;
     while (st == LATCH_OK &&
            (ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'e':
-            st = cmd_parse_id(optarg, &a->req.enrollment_id, err);
+            st = add_enrollment(a, optarg, err);
             break;
         case 'c':
             a->req.customer = optarg;
@@ -82,6 +108,13 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
         case 's':
             a->req.supersede = true;
             break;
+        case 'n':
+            st = cmd_parse_id(optarg, &a->count, err);
+            if (st == LATCH_OK && a->count > ISSUE_MAX_COUNT) {
+                st = latch_err_set(err, LATCH_E_USAGE, "--count: at most %d",
+                                   ISSUE_MAX_COUNT);
+            }
+            break;
         case 'o':
             a->out = optarg;
             break;
@@ -92,11 +125,103 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
     if (st != LATCH_OK) {
         return -1;
     }
-    if (optind != argc || a->req.enrollment_id == 0 ||
-        a->req.customer == NULL || a->out == NULL) {
+    if (optind != argc || a->nenrollments == 0 || a->req.customer == NULL ||
+        a->out == NULL) {
         return 2;
     }
     a->req.features = a->features;
+    return 0;
+}
+
+/* Where license number i goes: -o FILE for one, DIR/license-ID.json for
+ * many. */
+static enum latch_status
+out_path(const struct issue_args *a, bool many, const json_t *lic, char *buf,
+         size_t cap, struct latch_err *err)
+{
+    int n;
+
+    if (!many) {
+        n = snprintf(buf, cap, "%s", a->out);
+    } else {
+        n = snprintf(buf, cap, "%s/license-%lld.json", a->out,
+                     (long long)json_integer_value(json_object_get(lic, "id")));
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        return latch_err_set(err, LATCH_E_USAGE, "output path too long");
+    }
+    return LATCH_OK;
+}
+
+/*
+ * Issues one license and writes its file; the file is written only after
+ * its row is committed, so a crash leaves no file without a row.
+ */
+static enum latch_status
+issue_one(struct latchd_env *env, struct core *c, struct issue_args *a,
+          bool many, json_t **out, struct latch_err *err)
+{
+    enum latch_status st;
+    char path[4096];
+    char *file = NULL;
+    size_t len = 0;
+
+    st = core_license_issue(c, env->actor, &a->req, out, &file, &len, err);
+    if (st == LATCH_OK) {
+        st = out_path(a, many, *out, path, sizeof(path), err);
+    }
+    if (st == LATCH_OK) {
+        st = latch_write_atomic(path, file, len, 0644, err);
+        if (st != LATCH_OK) {
+            latch_err_prefix(err, "license stored, but its file could not "
+                                  "be written (latchd license export)");
+        }
+    }
+    if (st == LATCH_OK) {
+        json_object_set_new(*out, "file", json_string(path));
+    }
+    free(file);
+    return st;
+}
+
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+issue_report(struct latchd_env *env, json_t *items, double secs)
+{
+    json_t *one = json_array_get(items, 0);
+    size_t n = json_array_size(items);
+
+    if (n == 1) {
+        if (env->json) {
+            latchd_print_json(json_incref(one));
+        } else {
+            printf(
+                "license %lld: serial %lld for device %.16s..., written "
+                "to %s\n",
+                (long long)json_integer_value(json_object_get(one, "id")),
+                (long long)json_integer_value(json_object_get(one, "serial")),
+                cmd_str(json_object_get(one, "device_id")),
+                cmd_str(json_object_get(one, "file")));
+        }
+        return 0;
+    }
+    if (env->json) {
+        latchd_print_json(
+            json_pack("{s:n, s:s, s:I, s:f, s:f, s:O}", "id", "state", "issued",
+                      "count", (json_int_t)n, "seconds", secs, "per_second",
+                      secs > 0 ? (double)n / secs : 0.0, "items", items));
+    } else {
+        printf("issued %zu licenses in %.3f s (%.1f per second)\n", n, secs,
+               secs > 0 ? (double)n / secs : 0.0);
+    }
     return 0;
 }
 
@@ -105,16 +230,22 @@ cmd_license_issue(struct latchd_env *env, int argc, char **argv)
 {
     struct issue_args *a = NULL;
     struct latch_err err;
-    enum latch_status st;
+    enum latch_status st = LATCH_OK;
     struct core *c = NULL;
+    json_t *items = NULL;
     json_t *out = NULL;
-    char *file = NULL;
-    size_t len = 0;
+    double t0;
+    int64_t k;
+    size_t i;
+    bool many;
     int rc;
 
     latch_err_clear(&err);
     a = calloc(1, sizeof(*a));
-    if (a == NULL) {
+    items = json_array();
+    if (a == NULL || items == NULL) {
+        free(a);
+        json_decref(items);
         return latchd_fail(env, LATCH_E_NOMEM, NULL);
     }
     rc = issue_opts(argc, argv, a, &err);
@@ -126,39 +257,33 @@ cmd_license_issue(struct latchd_env *env, int argc, char **argv)
         rc = latchd_usage(argv[0], ISSUE_USAGE);
         goto out;
     }
+    many = a->nenrollments > 1 || a->count > 1;
     st = core_open(&env->cfg, env->db, &c, &err);
-    if (st == LATCH_OK) {
-        st =
-            core_license_issue(c, env->actor, &a->req, &out, &file, &len, &err);
-    }
-    if (st == LATCH_OK) {
-        st = latch_write_atomic(a->out, file, len, 0644, &err);
-        if (st != LATCH_OK) {
-            latch_err_prefix(&err, "license stored, but the file could not "
-                                   "be written (latchd license export)");
+    t0 = now_seconds();
+    for (i = 0; st == LATCH_OK && i < a->nenrollments; i++) {
+        a->req.enrollment_id = a->enrollments[i];
+        for (k = 0; st == LATCH_OK && k < a->count; k++) {
+            st = issue_one(env, c, a, many, &out, &err);
+            if (st == LATCH_OK) {
+                json_array_append_new(items, out);
+            }
+            out = NULL;
         }
     }
     if (st != LATCH_OK) {
+        if (many) {
+            latch_err_prefix(&err, "stopped after the licenses already "
+                                   "issued");
+        }
         rc = latchd_fail(env, st, &err);
         goto out;
     }
-    json_object_set_new(out, "file", json_string(a->out));
-    if (env->json) {
-        latchd_print_json(out);
-        out = NULL;
-    } else {
-        printf("license %lld: serial %lld for device %.16s..., written to "
-               "%s\n",
-               (long long)json_integer_value(json_object_get(out, "id")),
-               (long long)json_integer_value(json_object_get(out, "serial")),
-               cmd_str(json_object_get(out, "device_id")), a->out);
-    }
-    rc = 0;
+    rc = issue_report(env, items, now_seconds() - t0);
 
 out:
-    json_decref(out);
-    free(file);
+    json_decref(items);
     core_free(c);
+    free(a->enrollments);
     free(a);
     return rc;
 }

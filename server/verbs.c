@@ -38,8 +38,8 @@ const struct latchd_verb latchd_verbs[] = {
     {"plan", "list", cmd_plan_list, LATCHD_NEEDS_DB,
      "[--after ID] [--limit N] [--json]"},
     {"license", "issue", cmd_license_issue, LATCHD_NEEDS_DB,
-     "--enrollment ID --customer NAME [--plan NAME] [--feature SPEC]... "
-     "[--valid-until DATE] [--supersede] -o FILE [--json]"},
+     "--enrollment ID... --customer NAME [--plan NAME] [--feature SPEC]... "
+     "[--valid-until DATE] [--supersede] [--count N] -o FILE|DIR [--json]"},
     {"license", "list", cmd_license_list, LATCHD_NEEDS_DB,
      "[--state S] [--device ID] [--enrollment ID] [--customer NAME] "
      "[--after ID] [--limit N] [--json]"},
