@@ -18,6 +18,7 @@ from fixtures_paths import (
     build_path,
     device_cmd,
     device_make_args,
+    device_path,
 )
 
 MKDEVLICENSE = build_path("tests", "tools", "mkdevlicense")
@@ -73,7 +74,7 @@ def device_build(license_pki):
             ]
         )
         assert res.returncode == 0, res.stdout + res.stderr
-        example = build_path("examples", "feature_gate")
+        example = device_path("examples", "feature_gate")
         yield DeviceBuild(out, example)
     finally:
         shutil.rmtree(out, ignore_errors=True)
