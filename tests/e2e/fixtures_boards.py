@@ -100,6 +100,25 @@ class Board:
         """A power cut: SIGKILL, no TPM2_Shutdown."""
         _board_sh("kill", self.path)
 
+    def nv_write(self, index, data):
+        """Defines NV index (platform-created, owner/auth readable, like
+        the TCG certificate indices), writes data and write-locks it."""
+        path = os.path.join(self.path, "nv-%08x.bin" % index)
+        with open(path, "wb") as f:
+            f.write(data)
+        env = dict(os.environ, TPM2TOOLS_TCTI=self.tcti, TSS2_LOG="all+none")
+        attrs = ("ppwrite|ppread|ownerread|authread|no_da|platformcreate"
+                 "|writedefine")
+        for args in (
+            ["tpm2_nvdefine", "0x%08x" % index, "-C", "p", "-s",
+             str(len(data)), "-a", attrs],
+            ["tpm2_nvwrite", "0x%08x" % index, "-C", "p", "-i", path],
+            ["tpm2_nvwritelock", "0x%08x" % index, "-C", "p"],
+        ):
+            subprocess.run(args, env=env, check=True, timeout=60,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+
     def ek_cert(self, template):
         """DER bytes of the EK certificate for "rsa2048" etc."""
         with open(

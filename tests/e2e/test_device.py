@@ -487,3 +487,27 @@ def test_damaged_ak_state_is_reported_not_silently_replaced(device,
     with open(os.path.join(dev.state, "ak.pub"), "rb") as f:
         pub = f.read()
     assert base64.b64decode(first["identity"]["ak_public"]) == pub
+
+
+def test_enroll_reads_ek_chain_certificates_larger_than_one_nv_read(
+    device, tmp_path
+):
+    """swtpm reads at most 1024 bytes per TPM2_NV_Read: a 1.8 KB chain
+    certificate at the TCG EK chain index comes back whole."""
+    dev = device()
+    der = str(tmp_path / "chain.der")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+         str(tmp_path / "chain.key"), "-subj", "/CN=EK chain test",
+         "-addext", "nsComment=" + "x" * 1400, "-outform", "DER",
+         "-out", der],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    with open(der, "rb") as f:
+        chain = f.read()
+    assert len(chain) > 1024
+    dev.board.nv_write(0x01C00100, chain)
+    ident = load_json(enrolled(dev, tmp_path))["identity"]
+    assert [base64.b64decode(c) for c in ident["ek_intermediates"]] == [chain]
+    assert tpm_leftovers(dev.board) == []
