@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from fixtures_paths import device_cmd
 from fixtures_pki import LATCH, run
 
 EK_TEMPLATES = ["rsa2048", "ecc-p256", "ecc-p384"]
@@ -68,7 +69,7 @@ def test_enroll_import_approve_issue_activate(ek, latchd, device, tmp_path,
 
     res = dev.latch("activate", lic)
     assert res.returncode == 0, res.stderr
-    res = run([dev.build.latch, "verify", lic])
+    res = run(device_cmd(dev.build.latch, "verify", lic))
     assert res.returncode == 0, res.stdout + res.stderr
     res = run([LATCH, "verify", lic, "--root", license_pki.root_pem])
     assert res.returncode == 0, res.stdout + res.stderr
