@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_ek.h"
 #include "cmd_web.h"
 #include "latchd.h"
 
@@ -62,6 +63,10 @@ const struct latchd_verb latchd_verbs[] = {
     {"user", "list", cmd_user_list, LATCHD_NEEDS_DB, "[--json]"},
     {"token", "create", cmd_token_create, LATCHD_NEEDS_DB,
      "--role ROLE [--name TEXT]  (prints the token once)"},
+    {"ek", "verify", cmd_ek_verify, LATCHD_NEEDS_NOTHING, CMD_EK_VERIFY_USAGE},
+    {"trust", "import-intermediates", cmd_trust_import, LATCHD_NEEDS_DB,
+     CMD_TRUST_IMPORT_USAGE},
+    {"trust", "list", cmd_trust_list, LATCHD_NEEDS_DB, CMD_TRUST_LIST_USAGE},
     {NULL, NULL, NULL, LATCHD_NEEDS_NOTHING, NULL},
 };
 
