@@ -511,3 +511,21 @@ def test_enroll_reads_ek_chain_certificates_larger_than_one_nv_read(
     ident = load_json(enrolled(dev, tmp_path))["identity"]
     assert [base64.b64decode(c) for c in ident["ek_intermediates"]] == [chain]
     assert tpm_leftovers(dev.board) == []
+
+
+def test_ek_nonce_index_is_honoured_and_a_mismatch_with_the_cert_refused(
+    device, tmp_path
+):
+    """With an EK nonce at 0x01c0000b the P-256 EK is made with it as its
+    unique field, so it no longer equals the key certified at provisioning
+    (made without one): enrollment must refuse rather than enroll an EK
+    the certificate does not vouch for."""
+    dev = device()
+    dev.board.nv_write(0x01C0000B, b"latch-nonce-test")
+    res = dev.latch("enroll", "-o", str(tmp_path / "e.json"), "--ek",
+                    "ecc-p256")
+    assert res.returncode == 1, res.stderr
+    assert "does not match the key in the EK certificate" in res.stderr
+    assert not os.path.exists(os.path.join(dev.state, "ak.pub"))
+    # The RSA EK has no nonce: it still enrolls.
+    enrolled(dev, tmp_path, "rsa", "--ek", "rsa2048")
