@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,9 @@
 #include <openssl/crypto.h>
 
 /*
- * Bytes of an over-cap chunked body (no Content-Length) read and dropped so
- * the client still gets its 413: MHD cannot answer in the middle of a body.
- * Past this the connection is closed.
+ * Bytes of an over-cap body read and dropped so the client still gets its
+ * 413 (MHD cannot answer in the middle of a body, and browsers do not
+ * read an early answer). Past this the connection is closed.
  */
 #define DISCARD_MAX     (16u << 20)
 #define HEADERS_MAX     16
@@ -66,6 +67,7 @@ struct http_req {
     char *path;
     char *segs[HTTP_SEG_MAX];
     enum req_state state;
+    bool answer_now; /* refused from the headers: answer before the body */
     unsigned fail_status;
     const char *fail_code;
     const char *fail_msg;
@@ -397,8 +399,12 @@ post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
     return MHD_YES;
 }
 
-static bool
-declared_too_large(struct http_req *req)
+/*
+ * The declared Content-Length, or 0 when there is none. A malformed one
+ * counts as endless.
+ */
+static unsigned long long
+declared_length(struct http_req *req)
 {
     const char *cl = NULL;
     char *end = NULL;
@@ -407,14 +413,33 @@ declared_too_large(struct http_req *req)
     cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl == NULL) {
-        return false;
+        return 0;
     }
     errno = 0;
     n = strtoull(cl, &end, 10);
-    if (errno != 0 || *end != '\0') {
-        return true;
+    if (errno != 0 || *end != '\0' || cl[0] == '-') {
+        return ULLONG_MAX;
     }
-    return n > req->route->body_max;
+    return n;
+}
+
+/*
+ * A declared body over the cap. With "Expect: 100-continue", or when it
+ * is far over, the 413 goes out at once and the body is never read. A
+ * browser does not wait for an early answer, though: it keeps sending and
+ * shows a reset connection instead of the 413. So a body up to
+ * DISCARD_MAX over the cap is read and dropped, and answered at its end.
+ */
+static void
+refuse_declared(struct http_req *req, unsigned long long n)
+{
+    const char *expect = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_EXPECT);
+
+    req_fail(req, 413, "body_too_large", "request body over the limit");
+    if (expect != NULL || n - req->route->body_max > DISCARD_MAX) {
+        req->answer_now = true;
+    }
 }
 
 /* First call: route, check the declared length, set up body reading. */
@@ -424,6 +449,7 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 {
     struct http_req *req = NULL;
     bool path_known = false;
+    unsigned long long declared;
 
     req = calloc(1, sizeof(*req));
     if (req == NULL) {
@@ -449,8 +475,9 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
         }
         return req;
     }
-    if (declared_too_large(req)) {
-        req_fail(req, 413, "body_too_large", "request body over the limit");
+    declared = declared_length(req);
+    if (declared > req->route->body_max) {
+        refuse_declared(req, declared);
         return req;
     }
     if (req->route->body == HTTP_BODY_NONE) {
@@ -551,11 +578,11 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
         }
         *con_cls = req;
         /*
-         * A request refused from its headers alone (no route, declared
-         * length over the cap) is answered now: MHD then closes the
+         * A request refused from its headers alone (no route, a declared
+         * length far over the cap) is answered now: MHD then closes the
          * connection without reading a body.
          */
-        if (req->state != REQ_READING) {
+        if (req->state == REQ_FAILED || req->answer_now) {
             send_error(req, req->fail_status, req->fail_code, req->fail_msg);
         }
         return MHD_YES;

@@ -439,20 +439,46 @@ web_pager(struct hbuf *b, const char *base, const json_t *list,
     if (!json_is_integer(next)) {
         return;
     }
-    html_raw(b, "<nav class=\"pager\" aria-label=\"pages\"><a href=\"");
+    /* A form, so filter values travel in value attributes, never in a
+     * URL attribute. */
+    html_raw(b, "<form class=\"pager\" method=\"get\" action=\"");
     html_raw(b, base);
-    html_raw(b, "?");
+    html_raw(b, "\">");
     for (size_t i = 0; pairs != NULL && pairs[i] != NULL; i += 2) {
         if (pairs[i + 1] == NULL || pairs[i + 1][0] == '\0') {
             continue;
         }
-        html_raw(b, pairs[i]);
-        html_raw(b, "=");
-        html_url(b, pairs[i + 1]);
-        html_raw(b, "&amp;");
+        html_fmt(b, "<input type=\"hidden\" name=\"%s\" value=\"%s\">",
+                 pairs[i], pairs[i + 1]);
     }
-    html_fmt(b, "after=%lld\">Next page \xe2\x86\x92</a></nav>",
+    html_fmt(b,
+             "<input type=\"hidden\" name=\"after\" value=\"%lld\">"
+             "<button class=\"secondary\" type=\"submit\">Next page "
+             "\xe2\x86\x92</button></form>",
              (long long)json_integer_value(next));
+}
+
+void
+web_device_link(struct hbuf *b, const char *device_id, bool shorten)
+{
+    bool hex = device_id != NULL && strlen(device_id) == 64 &&
+               strspn(device_id, "0123456789abcdef") == 64;
+
+    if (!hex) {
+        html_text(b, device_id != NULL ? device_id : "");
+        return;
+    }
+    html_fmt(b, "<a class=\"mono\" href=\"/devices/%s\" title=\"%s\">",
+             device_id, device_id);
+    if (shorten) {
+        char s[17];
+
+        memcpy(s, device_id, 16);
+        s[16] = '\0';
+        html_fmt(b, "%s\xe2\x80\xa6</a>", s);
+    } else {
+        html_fmt(b, "%s</a>", device_id);
+    }
 }
 
 /* --- layout ------------------------------------------------------------- */

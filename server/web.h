@@ -124,8 +124,9 @@ void web_jtime(struct hbuf *b, const json_t *o, const char *key);
 const char *web_jstr(const json_t *o, const char *key);
 int64_t web_jint(const json_t *o, const char *key);
 
-/* "Next page" link keeping the query: base is a constant path, the other
- * pairs (name, value) are appended escaped; next is the keyset cursor. */
+/* "Next page" button: a GET form to base (a constant path) carrying the
+ * filter pairs (name, value, ..., NULL) in hidden inputs and list's
+ * keyset cursor "next" as after=; nothing when next is null. */
 void web_pager(struct hbuf *b, const char *base, const json_t *list,
                const char *const *pairs);
 
@@ -198,6 +199,10 @@ void api_error(struct http_req *r, unsigned status, const char *code,
  * "license-<device_id prefix>-<serial>.json".
  */
 void web_send_license_file(struct http_req *r, int64_t id);
+
+/* A link to a device page when device_id is 64 lowercase hex (computed by
+ * the server); plain escaped text otherwise. */
+void web_device_link(struct hbuf *b, const char *device_id, bool shorten);
 
 /* A table of enrollment summaries (core_enrollment_list items). */
 void web_enr_table(struct hbuf *b, const json_t *items);

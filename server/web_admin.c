@@ -60,11 +60,9 @@ web_dev_list(struct http_req *r)
     {
         html_raw(&b, "<tr><td>");
         web_jtext(&b, d, "id");
-        html_raw(&b, "</td><td><a class=\"mono\" href=\"/devices/");
-        html_url(&b, web_jstr(d, "device_id"));
-        html_raw(&b, "\">");
-        web_jtext(&b, d, "device_id");
-        html_raw(&b, "</a></td><td>");
+        html_raw(&b, "</td><td>");
+        web_device_link(&b, web_jstr(d, "device_id"), false);
+        html_raw(&b, "</td><td>");
         web_jtext(&b, d, "ek_template");
         html_raw(&b, "</td><td>");
         web_jtext(&b, d, "tpm_manufacturer");
@@ -182,9 +180,10 @@ customers_page(struct http_req *r, unsigned status, const char *problem)
         web_jtext(&b, it, "id");
         html_raw(&b, "</td><td>");
         web_jtext(&b, it, "name");
-        html_raw(&b, "</td><td><a href=\"/licenses?customer=");
-        html_url(&b, web_jstr(it, "name"));
-        html_raw(&b, "\">licenses</a></td><td>");
+        html_fmt(&b,
+                 "</td><td><a href=\"/licenses?customer_id=%lld\">licenses"
+                 "</a></td><td>",
+                 (long long)web_jint(it, "id"));
         web_jtime(&b, it, "created_at");
         html_raw(&b, "</td></tr>\n");
     }
@@ -458,16 +457,6 @@ audit_query(struct db *db, const char *actor, const char *action,
     return LATCH_OK;
 }
 
-static void
-audit_filter_link(struct hbuf *b, const char *name, const char *value)
-{
-    html_raw(b, "<a href=\"/audit?");
-    html_raw(b, name);
-    html_raw(b, "=");
-    html_url(b, value != NULL ? value : "");
-    html_fmt(b, "\">%s</a>", value != NULL ? value : "");
-}
-
 void
 web_audit(struct http_req *r)
 {
@@ -522,11 +511,11 @@ web_audit(struct http_req *r)
                  (long long)last);
         html_time(&b, db_col_int64(st, 1));
         html_raw(&b, "</td><td>");
-        audit_filter_link(&b, "actor", db_col_text(st, 2));
+        html_text(&b, db_col_text(st, 2));
         html_raw(&b, "</td><td>");
-        audit_filter_link(&b, "action", db_col_text(st, 3));
+        html_text(&b, db_col_text(st, 3));
         html_raw(&b, "</td><td>");
-        audit_filter_link(&b, "object", db_col_text(st, 4));
+        html_text(&b, db_col_text(st, 4));
         html_fmt(&b, "</td><td><code class=\"small\">%s</code></td></tr>\n",
                  db_col_text(st, 5));
     }

@@ -540,12 +540,17 @@ device_facts(struct hbuf *b, const json_t *e)
 {
     const json_t *dev = json_object_get(e, "device");
 
+    if (!json_is_object(dev)) {
+        dev = e;
+    }
     html_raw(b, "<section class=\"panel\" hx-disable>\n<h2>Device (as "
                 "reported, not verified)</h2>\n<table class=\"facts\">\n");
     fact_row(b, "Hostname", dev, "hostname");
     fact_row(b, "Product", dev, "product");
     fact_row(b, "Serial number", dev, "serial_number");
-    fact_row(b, "Firmware", dev, "firmware_version");
+    if (json_object_get(dev, "firmware_version") != NULL) {
+        fact_row(b, "Firmware", dev, "firmware_version");
+    }
     fact_row(b, "Label", dev, "label");
     html_raw(b, "</table>\n</section>\n");
 }

@@ -296,10 +296,6 @@ web_lic_table(struct hbuf *b, const json_t *items)
                 "<tbody hx-disable>\n");
     json_array_foreach(items, i, l)
     {
-        const char *dev = web_jstr(l, "device_id");
-        char shortdev[17];
-
-        snprintf(shortdev, sizeof(shortdev), "%s", dev != NULL ? dev : "");
         html_fmt(b, "<tr><td><a href=\"/licenses/%lld\">%lld</a></td><td>",
                  (long long)web_jint(l, "id"), (long long)web_jint(l, "id"));
         web_badge(b, web_jstr(l, "state"));
@@ -307,9 +303,9 @@ web_lic_table(struct hbuf *b, const json_t *items)
         web_jtext(b, l, "customer");
         html_raw(b, "</td><td>");
         web_jtext(b, l, "plan");
-        html_raw(b, "</td><td><a href=\"/devices/");
-        html_url(b, dev != NULL ? dev : "");
-        html_fmt(b, "\"><code>%s\xe2\x80\xa6</code></a></td><td>", shortdev);
+        html_raw(b, "</td><td>");
+        web_device_link(b, web_jstr(l, "device_id"), true);
+        html_raw(b, "</td><td>");
         web_jtext(b, l, "serial");
         html_raw(b, "</td><td>");
         web_jtime(b, l, "issued_at");
@@ -320,11 +316,36 @@ web_lic_table(struct hbuf *b, const json_t *items)
     html_raw(b, "</tbody></table>\n");
 }
 
+/* The name of customer id into name (empty when there is none). */
+static enum latch_status
+customer_name(struct db *db, int64_t id, char *name, size_t cap,
+              struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    enum latch_status rc;
+
+    name[0] = '\0';
+    rc = db_prepare(db, "SELECT name FROM customers WHERE id = ?", &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_int64(st, 1, id);
+    rc = db_step(st, &row, err);
+    if (rc == LATCH_OK && row) {
+        snprintf(name, cap, "%s", db_col_text(st, 0));
+    }
+    db_done(st);
+    return rc;
+}
+
 void
 web_lic_list(struct http_req *r)
 {
     const char *state = http_req_query(r, "state");
     const char *customer = http_req_query(r, "customer");
+    int64_t customer_id = web_parse_id(http_req_query(r, "customer_id"));
+    char cname[CORE_NAME_MAX * 4 + 1];
     struct core_list_opts o;
     struct latch_err err;
     struct core *c = web_core(r);
@@ -342,6 +363,14 @@ web_lic_list(struct http_req *r)
     }
     if (!known) {
         state = NULL;
+    }
+    if (customer_id > 0) {
+        st = customer_name(core_db(c), customer_id, cname, sizeof(cname), &err);
+        if (st != LATCH_OK) {
+            web_fail(r, st, &err);
+            return;
+        }
+        customer = cname;
     }
     if (customer != NULL && customer[0] == '\0') {
         customer = NULL;
@@ -501,13 +530,10 @@ web_lic_show(struct http_req *r)
     web_jtext(&b, l, "customer");
     html_raw(&b, "</td></tr>\n<tr><th scope=\"row\">Plan</th><td>");
     web_jtext(&b, l, "plan");
-    html_raw(&b, "</td></tr>\n<tr><th scope=\"row\">Device</th><td><a "
-                 "href=\"/devices/");
-    html_url(&b, web_jstr(l, "device_id"));
-    html_raw(&b, "\" class=\"mono\">");
-    web_jtext(&b, l, "device_id");
+    html_raw(&b, "</td></tr>\n<tr><th scope=\"row\">Device</th><td>");
+    web_device_link(&b, web_jstr(l, "device_id"), false);
     html_fmt(&b,
-             "</a></td></tr>\n<tr><th scope=\"row\">Enrollment</th><td>"
+             "</td></tr>\n<tr><th scope=\"row\">Enrollment</th><td>"
              "<a href=\"/enrollments/%lld\">%lld</a></td></tr>\n",
              (long long)web_jint(l, "enrollment_id"),
              (long long)web_jint(l, "enrollment_id"));

@@ -74,7 +74,7 @@ class Web:
         raise AssertionError("no VmRSS for pid %d" % self.pid)
 
     def request(self, method, path, body=None, headers=None, session=None,
-                token=None, timeout=30):
+                token=None, timeout=30, chunked=False):
         h = {"Host": "127.0.0.1:%d" % self.port}
         if session is not None:
             h["Cookie"] = "%s=%s" % (SESSION_COOKIE, session)
@@ -84,7 +84,8 @@ class Web:
         conn = http.client.HTTPConnection("127.0.0.1", self.port,
                                           timeout=timeout)
         try:
-            conn.request(method, path, body=body, headers=h)
+            conn.request(method, path, body=body, headers=h,
+                         encode_chunked=chunked)
             resp = conn.getresponse()
             data = resp.read()
             return Response(resp.status,
