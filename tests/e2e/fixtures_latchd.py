@@ -8,13 +8,11 @@ signing CSR signed by the license root with `latch-ca sign`, `latchd ca
 install`, and the test vendor's issuing CA imported as an untrusted
 intermediate.
 """
-import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import subprocess
-import time
 
 import pytest
 
@@ -115,53 +113,10 @@ def make_latchd(path, db, vendor_ca, license_pki):
     return d
 
 
-def _der_tlv(buf, off):
-    """(tag, content offset, content end) of the DER element at off."""
-    tag = buf[off]
-    n = buf[off + 1]
-    off += 2
-    if n & 0x80:
-        k = n & 0x7F
-        n = int.from_bytes(buf[off:off + k], "big")
-        off += k
-    return tag, off, off + n
-
-
-def _subject_der(cert_der):
-    """The DER of a certificate's subject Name (TBSCertificate field 6)."""
-    _, c, _ = _der_tlv(cert_der, 0)
-    _, t, _ = _der_tlv(cert_der, c)
-    off = t
-    if cert_der[off] == 0xA0:  # [0] version
-        off = _der_tlv(cert_der, off)[2]
-    for _ in range(4):  # serial, signature, issuer, validity
-        off = _der_tlv(cert_der, off)[2]
-    _, _, end = _der_tlv(cert_der, off)
-    return cert_der[off:end]
-
-
 def import_intermediate(d, pem_path):
-    """Puts a CA certificate into latchd's untrusted intermediate cache."""
-    help_text = d.run("help").stdout
-    if "trust import-intermediates" in help_text:
-        res = d.run("trust", "import-intermediates", pem_path)
-        assert res.returncode == 0, res.stderr
-        return
-    # XXX: until `latchd trust import-intermediates` is registered, the
-    # row is written the way the cache stores it (sha256 of the DER,
-    # subject key = sha256 of the subject name's DER).
-    der = subprocess.run(["openssl", "x509", "-in", pem_path, "-outform",
-                          "DER"], stdout=subprocess.PIPE, check=True).stdout
-    sha = hashlib.sha256(der).hexdigest()
-    key = hashlib.sha256(_subject_der(der)).hexdigest()
-    if d.pg is None:
-        d.sql("INSERT INTO aia_cache (sha256, url, subject_key, der, "
-              "fetched_at) VALUES (?, NULL, ?, ?, ?)",
-              (sha, key, der, int(time.time())))
-    else:
-        d.sql("INSERT INTO aia_cache (sha256, url, subject_key, der, "
-              "fetched_at) VALUES ('%s', NULL, '%s', '\\x%s', %d)"
-              % (sha, key, der.hex(), int(time.time())))
+    """Puts CA certificates into latchd's untrusted intermediate cache."""
+    res = d.run("trust", "import-intermediates", pem_path)
+    assert res.returncode == 0, res.stdout + res.stderr
 
 
 @pytest.fixture
