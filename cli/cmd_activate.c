@@ -16,12 +16,16 @@
 #include "device.h"
 #include "fsutil.h"
 
+/* Every check with -v; otherwise only warnings (an unfinished rotation). */
 static void
-print_report(const struct latch_report *rep)
+print_report(const struct latch_report *rep, bool all)
 {
     for (size_t i = 0; i < rep->n; i++) {
         char shown[2 * LATCH_CHECK_DETAIL_MAX];
 
+        if (!all && rep->items[i].result != LATCH_CHECK_WARN) {
+            continue;
+        }
         cli_safe_text(rep->items[i].detail, shown, sizeof(shown));
         fprintf(stderr, "  %-20s %-4s %s\n", rep->items[i].name,
                 latch_check_result_str(rep->items[i].result), shown);
@@ -91,14 +95,12 @@ cmd_activate(int argc, char **argv)
         latch_device_activate(dev, buf, len, now, &lic, &rep, &err) !=
             LATCH_OK) {
         if (verbose) {
-            print_report(&rep);
+            print_report(&rep, true);
         }
         rc = cli_fail("activate", &err);
         goto done;
     }
-    if (verbose) {
-        print_report(&rep);
-    }
+    print_report(&rep, verbose);
     print_license(lic, now);
     rc = CLI_EXIT_OK;
 

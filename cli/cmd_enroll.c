@@ -176,9 +176,9 @@ cmd_enroll(int argc, char **argv)
         goto done;
     }
     msg = strcmp(out, "-") == 0 ? stderr : stdout;
-    fprintf(msg, "enrolled: %s EK, %s AK %s%s\n", res.ek_template,
-            res.pending ? "pending (rotation)" : "active",
-            res.reused ? "reused " : "new ", res.ak_name);
+    fprintf(msg, "enrolled: %s EK, %s %s AK %s\n", res.ek_template,
+            res.reused ? "existing" : "new",
+            res.pending ? "pending (rotation)" : "active", res.ak_name);
     if (res.persistent_handle != 0) {
         fprintf(msg, "AK persistent at 0x%08x\n",
                 (unsigned)res.persistent_handle);
