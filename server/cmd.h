@@ -22,6 +22,7 @@ int cmd_enrollment_show(struct latchd_env *env, int argc, char **argv);
 int cmd_enrollment_approve(struct latchd_env *env, int argc, char **argv);
 int cmd_enrollment_reject(struct latchd_env *env, int argc, char **argv);
 int cmd_enrollment_revalidate(struct latchd_env *env, int argc, char **argv);
+int cmd_enrollment_progress(struct latchd_env *env, int argc, char **argv);
 
 int cmd_customer_add(struct latchd_env *env, int argc, char **argv);
 int cmd_customer_list(struct latchd_env *env, int argc, char **argv);

@@ -520,3 +520,56 @@ cmd_enrollment_revalidate(struct latchd_env *env, int argc, char **argv)
     }
     return 0;
 }
+
+int
+cmd_enrollment_progress(struct latchd_env *env, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"since", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    struct latch_err err;
+    enum latch_status st = LATCH_OK;
+    struct core *c = NULL;
+    json_t *out = NULL;
+    json_t *m;
+    int64_t since = 0;
+    int64_t id = 0;
+    size_t i;
+    int ch;
+
+    latch_err_clear(&err);
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (ch != 's' || cmd_parse_id(optarg, &since, &err) != LATCH_OK) {
+            return latchd_usage(argv[0], "ID [--since MSG_ID] [--json]");
+        }
+    }
+    if (optind + 1 != argc) {
+        return latchd_usage(argv[0], "ID [--since MSG_ID] [--json]");
+    }
+    st = cmd_parse_id(argv[optind], &id, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
+    if (st == LATCH_OK) {
+        st = core_enrollment_progress(c, id, since, &out, &err);
+    }
+    core_free(c);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(out);
+        return 0;
+    }
+    json_array_foreach(json_object_get(out, "messages"), i, m)
+    {
+        printf("%-6lld %s %-5s %s\n",
+               (long long)json_integer_value(json_object_get(m, "id")),
+               cmd_str(json_object_get(m, "time")),
+               cmd_str(json_object_get(m, "level")),
+               cmd_str(json_object_get(m, "text")));
+    }
+    json_decref(out);
+    return 0;
+}

@@ -31,6 +31,8 @@ const struct latchd_verb latchd_verbs[] = {
      "ID --reason TEXT [--json]"},
     {"enrollment", "revalidate", cmd_enrollment_revalidate, LATCHD_NEEDS_DB,
      "ID [--wait] [--json]"},
+    {"enrollment", "progress", cmd_enrollment_progress, LATCHD_NEEDS_DB,
+     "ID [--since MSG_ID] [--json]"},
     {"customer", "add", cmd_customer_add, LATCHD_NEEDS_DB, "NAME [--json]"},
     {"customer", "list", cmd_customer_list, LATCHD_NEEDS_DB,
      "[--after ID] [--limit N] [--json]"},

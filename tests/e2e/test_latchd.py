@@ -89,3 +89,47 @@ def test_same_file_twice_is_one_enrollment(latchd, device, tmp_path):
     assert first["id"] == second["id"]
     assert first["duplicate"] is False and second["duplicate"] is True
     assert len(latchd.json("enrollment", "list")["items"]) == 1
+
+
+def test_worker_threads_validate_queued_enrollments(latchd, device,
+                                                    tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from fixtures_latchd import LATCHD
+
+    ids = []
+    for i in range(3):
+        enr = enroll(device(), tmp_path, "e%d" % i)
+        out = latchd.json("enrollment", "import", enr)
+        assert out["state"] == "pending"
+        ids.append(out["id"])
+    worker = subprocess.Popen(
+        [LATCHD, "--data", latchd.data, "worker", "--threads", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        for i in ids:
+            while True:
+                prog = latchd.json("enrollment", "progress", str(i))
+                if prog["done"]:
+                    break
+                assert time.time() < deadline and worker.poll() is None
+                time.sleep(0.1)
+            assert prog["state"] == "valid", prog
+            texts = [m["text"] for m in prog["messages"]]
+            assert texts[0].startswith("uploaded")
+            assert any(t.startswith("validation started") for t in texts)
+            assert any(t.startswith("pass ak.fixed_tpm") for t in texts)
+            assert texts[-1] == "validation finished: valid"
+            later = latchd.json("enrollment", "progress", str(i), "--since",
+                                str(prog["messages"][-2]["id"]))
+            assert [m["text"] for m in later["messages"]] == texts[-1:]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    jobs = latchd.sql("SELECT state, attempts FROM jobs")
+    assert sorted(tuple(str(x) for x in j) for j in jobs) == \
+        [("done", "1")] * 3
