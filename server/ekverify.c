@@ -614,6 +614,17 @@ gather(struct vctx *v, struct latch_err *err)
             return LATCH_OK;
         }
         progress(v, "issuer '%s' found (%s)", issuer, origin_str(cs[k].origin));
+        if (X509_check_issued(cs[k].x, cur) ==
+            X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH) {
+            char who[EK_STR_MAX];
+
+            ek_name_str(X509_get_subject_name(cur), who);
+            warn(v, "ek-aki",
+                 "authority key identifier of '%.120s' names another issuer "
+                 "serial (vendor quirk); the signature decides",
+                 v->n == 1 ? "EK certificate" : who);
+        }
+        ERR_clear_error();
         if (cs[k].origin == ORIGIN_AIA) {
             cache_store(v, &cs[k]);
         }
