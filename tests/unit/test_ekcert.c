@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 #include <tss2/tss2_mu.h>
 
+#include "aia.h"
 #include "ekcert.h"
 #include "fsutil.h"
 #include "mkcred.h"
@@ -1300,6 +1301,138 @@ test_make_credential_accepts_every_real_ek_key(void **state)
     }
 }
 
+/* An in-memory cache that records evictions. */
+struct memcache {
+    X509 *certs[4];
+    size_t n;
+    char evicted[EK_HEX256_LEN];
+    size_t lookups;
+};
+
+static enum latch_status
+mc_lookup(void *arg, const char *subject_key, const char *aki,
+          STACK_OF(X509) * out, struct latch_err *err)
+{
+    struct memcache *m = arg;
+    size_t i;
+
+    (void)aki;
+    m->lookups++;
+    for (i = 0; i < m->n; i++) {
+        char key[EK_HEX256_LEN];
+
+        if (ek_name_key(X509_get_subject_name(m->certs[i]), key, err) ==
+                LATCH_OK &&
+            strcmp(key, subject_key) == 0) {
+            X509_up_ref(m->certs[i]);
+            sk_X509_push(out, m->certs[i]);
+        }
+    }
+    return LATCH_OK;
+}
+
+static void
+mc_evict(void *arg, const char *sha256)
+{
+    struct memcache *m = arg;
+
+    snprintf(m->evicted, sizeof(m->evicted), "%s", sha256);
+}
+
+static void
+test_poisoned_cache_entry_fails_and_is_evicted(void **state)
+{
+    EVP_PKEY *fk = ec_key();
+    X509 *fake;
+    struct memcache mc;
+    struct ek_cache_ops ops;
+    struct ek_verify_opts vo;
+    struct ek_opts o;
+    struct ek_cert *c;
+    struct ek_result res;
+    struct latch_report rep;
+    struct latch_err err;
+    const ASN1_OCTET_STRING *skid;
+    ASN1_OCTET_STRING *kid;
+    char sha[EK_HEX256_LEN];
+    unsigned char *der = NULL;
+    int n;
+
+    (void)state;
+    memset(&mc, 0, sizeof(mc));
+    memset(&ops, 0, sizeof(ops));
+    memset(&vo, 0, sizeof(vo));
+    memset(&o, 0, sizeof(o));
+    memset(&rep, 0, sizeof(rep));
+    /* Same subject and key id as the real issuing CA, another key. */
+    fake = new_cert("Test TPM Vendor EK Issuing CA 01", pki.root, fk, 99,
+                    NOW - DAY, NOW + 365 * DAY);
+    add_ext(fake, fake, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(fake, fake, NID_key_usage, "critical,keyCertSign");
+    skid = X509_get0_subject_key_id(pki.inter);
+    assert_non_null(skid);
+    kid = ASN1_OCTET_STRING_dup(skid);
+    assert_int_equal(
+        X509_add1_ext_i2d(fake, NID_subject_key_identifier, kid, 0, 0), 1);
+    ASN1_OCTET_STRING_free(kid);
+    sign(fake, pki.root_key);
+    mc.certs[mc.n++] = fake;
+    ops.arg = &mc;
+    ops.lookup = mc_lookup;
+    ops.evict = mc_evict;
+    vo.now = NOW;
+    vo.cache = &ops;
+    c = to_ek(make_ek(&o, pki.inter, pki.int_key));
+    assert_int_equal(ek_verify(pki.trust, c, NULL, &vo, &res, &rep, &err),
+                     LATCH_OK);
+    assert_int_equal(res.outcome, EK_INVALID);
+    assert_int_equal(res.reason, EK_R_BAD_SIGNATURE);
+    n = i2d_X509(fake, &der);
+    ek_sha256_hex(der, (size_t)n, sha);
+    assert_string_equal(mc.evicted, sha);
+    assert_true(mc.lookups >= 1);
+    /* The genuine CA in the cache completes the same chain. */
+    X509_up_ref(pki.inter);
+    mc.certs[0] = pki.inter;
+    mc.evicted[0] = '\0';
+    memset(&rep, 0, sizeof(rep));
+    assert_int_equal(ek_verify(pki.trust, c, NULL, &vo, &res, &rep, &err),
+                     LATCH_OK);
+    assert_int_equal(res.outcome, EK_VALID);
+    assert_string_equal(mc.evicted, "");
+    X509_free(pki.inter);
+    OPENSSL_free(der);
+    X509_free(fake);
+    ek_cert_free(c);
+    EVP_PKEY_free(fk);
+}
+
+static void
+test_aia_url_normalize_encodes_spaces_and_refuses_controls(void **state)
+{
+    char out[256];
+    struct latch_err err;
+
+    (void)state;
+    assert_int_equal(
+        aia_url_normalize("https://www.nuvoton.com/security/NTC-TPM-EK-Cert/"
+                          "Nuvoton TPM Root CA 2111.cer",
+                          out, sizeof(out), &err),
+        LATCH_OK);
+    assert_string_equal(out, "https://www.nuvoton.com/security/NTC-TPM-EK-"
+                             "Cert/Nuvoton%20TPM%20Root%20CA%202111.cer");
+    assert_int_equal(aia_url_normalize("http://a/\x01", out, sizeof(out), &err),
+                     LATCH_E_FORMAT);
+    assert_int_equal(
+        aia_url_normalize("http://a/\xc3\xa9", out, sizeof(out), &err),
+        LATCH_OK);
+    assert_string_equal(out, "http://a/%C3%A9");
+    assert_int_equal(aia_url_normalize("http://a/b\nc", out, sizeof(out), &err),
+                     LATCH_E_FORMAT);
+    assert_int_equal(aia_url_normalize("http://a/   ", out, 12, &err),
+                     LATCH_E_FORMAT);
+}
+
 int
 main(void)
 {
@@ -1321,6 +1454,8 @@ main(void)
         cmocka_unit_test(test_roca_on_certificates_and_keys),
         cmocka_unit_test(test_roca_residue_test_flags_the_fake_moduli),
         cmocka_unit_test(test_denylist_parse_and_match),
+        cmocka_unit_test(
+            test_aia_url_normalize_encodes_spaces_and_refuses_controls),
         cmocka_unit_test(test_make_credential_accepts_every_real_ek_key),
     };
     const struct CMUnitTest synthetic_tests[] = {
@@ -1334,6 +1469,7 @@ main(void)
         cmocka_unit_test(test_verify_flags_denylisted_firmware),
         cmocka_unit_test(test_verify_flags_roca_key_for_override),
         cmocka_unit_test(test_hostile_subject_strings_are_escaped_and_capped),
+        cmocka_unit_test(test_poisoned_cache_entry_fails_and_is_evicted),
     };
     int rc;
 
