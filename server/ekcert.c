@@ -329,7 +329,8 @@ frame(const uint8_t *buf, size_t len, const uint8_t **der, size_t *derlen,
 
     *form = EK_FORM_DER;
     *fill = 0;
-    if (looks_like_pem(buf, len)) {
+    if (buf[0] != 0x30 && !(len >= 2 && buf[0] == 0x10 && buf[1] == 0x01) &&
+        looks_like_pem(buf, len)) {
         BIO *bio = BIO_new_mem_buf(buf, (int)len);
         char *name = NULL;
         char *header = NULL;

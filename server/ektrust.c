@@ -294,6 +294,8 @@ trust_add(struct ek_trust *t, X509 *x, const char *path,
         return latch_err_set(err, LATCH_E_FORMAT, "trust: more than %d anchors",
                              TRUST_MAX_ANCHOR);
     }
+    /* Cache the extensions now, before worker threads share x. */
+    (void)X509_check_purpose(x, -1, 0);
     if (X509_STORE_add_cert(t->store, x) != 1 ||
         push_copy(t->certs, x, err) != LATCH_OK) {
         return latch_err_ossl(err, LATCH_E_NOMEM, "trust: add %s", path);
