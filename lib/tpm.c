@@ -26,6 +26,7 @@ struct tracked {
     bool transient;
     bool user_with_auth;
     TPMI_ALG_HASH name_alg;
+    const struct latch_ek_policy *ek_policy; /* NULL: not a TCG EK policy */
 };
 
 struct latch_tpm {
@@ -133,6 +134,7 @@ track(struct latch_tpm *tpm, ESYS_TR tr, bool transient, const TPMT_PUBLIC *pub,
     t->transient = transient;
     t->user_with_auth = (pub->objectAttributes & TPMA_OBJECT_USERWITHAUTH) != 0;
     t->name_alg = pub->nameAlg;
+    t->ek_policy = latch_ek_policy_find(pub->nameAlg, &pub->authPolicy);
     return LATCH_OK;
 }
 
@@ -620,17 +622,55 @@ latch_tpm_ek_create(struct latch_tpm *tpm, const struct latch_ek_info *info,
 }
 
 /*
- * A session authorizing the EK in the USER role: none needed when the EK
- * has userWithAuth (empty auth, password session); otherwise a policy
- * session satisfying PolicySecret(TPM_RH_ENDORSEMENT), the low-range TCG
- * EK policy. The policy session is flushed by the TPM after one command
- * (continueSession clear); the caller flushes it when that command fails.
+ * Runs the commands that satisfy a TCG EK policy in the policy session
+ * sess: PolicySecret(TPM_RH_ENDORSEMENT) (whose auth, the empty endorsement
+ * password, is not subject to dictionary-attack counting), then for the
+ * high-range PolicyB the PolicyOR of PolicyA and PolicyC.
+ */
+static TSS2_RC
+ek_policy_run(struct latch_tpm *tpm, ESYS_TR sess,
+              const struct latch_ek_policy *pol, const char **what)
+{
+    TPML_DIGEST branches;
+    TSS2_RC rc;
+
+    *what = "PolicySecret(endorsement)";
+    rc = Esys_PolicySecret(tpm->esys, ESYS_TR_RH_ENDORSEMENT, sess,
+                           ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+                           NULL, NULL, 0, NULL, NULL);
+    if (rc != TSS2_RC_SUCCESS || pol == NULL || pol->or_other == NULL) {
+        return rc;
+    }
+    memset(&branches, 0, sizeof(branches));
+    branches.count = 2;
+    branches.digests[0].size = pol->size;
+    memcpy(branches.digests[0].buffer, pol->policy_a, pol->size);
+    branches.digests[1].size = pol->size;
+    memcpy(branches.digests[1].buffer, pol->or_other, pol->size);
+    *what = "PolicyOR(EK PolicyA, PolicyC)";
+    return Esys_PolicyOR(tpm->esys, sess, ESYS_TR_NONE, ESYS_TR_NONE,
+                         ESYS_TR_NONE, &branches);
+}
+
+/*
+ * A session authorizing the EK in the USER role. An EK carrying a TCG EK
+ * policy (latch_ek_policy_find()) gets a policy session in that policy's
+ * hash satisfying it, also when it has userWithAuth (the high-range H-3
+ * EK): its empty auth value is DA-protected, so after every proof a power
+ * cut without TPM2_Shutdown would count one failure towards a lockout.
+ * Other EKs get a password session when they have userWithAuth, else
+ * PolicySecret(endorsement) in their nameAlg. The policy session is
+ * flushed by the TPM after one command (continueSession clear); the
+ * caller flushes it when that command fails.
  */
 static enum latch_status
 ek_session(struct latch_tpm *tpm, ESYS_TR ek, ESYS_TR *sess,
            struct latch_err *err)
 {
     struct tracked *t = find_tracked(tpm, ek);
+    const struct latch_ek_policy *pol;
+    const char *what = "TRSess_SetAttributes(EK policy)";
+    TPMI_ALG_HASH hash;
     TSS2_RC rc;
 
     *sess = ESYS_TR_NONE;
@@ -638,13 +678,15 @@ ek_session(struct latch_tpm *tpm, ESYS_TR ek, ESYS_TR *sess,
         return latch_err_set(err, LATCH_E_INTERNAL,
                              "tpm: EK handle not from this context");
     }
-    if (t->user_with_auth) {
+    pol = t->ek_policy;
+    if (pol == NULL && t->user_with_auth) {
         *sess = ESYS_TR_PASSWORD;
         return LATCH_OK;
     }
+    hash = pol != NULL ? pol->hash : t->name_alg;
     rc = Esys_StartAuthSession(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE,
                                ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL,
-                               TPM2_SE_POLICY, &SESSION_SYM, t->name_alg, sess);
+                               TPM2_SE_POLICY, &SESSION_SYM, hash, sess);
     if (rc != TSS2_RC_SUCCESS) {
         *sess = ESYS_TR_NONE;
         return tss_fail(tpm, rc, err, "StartAuthSession(EK policy)");
@@ -652,14 +694,12 @@ ek_session(struct latch_tpm *tpm, ESYS_TR ek, ESYS_TR *sess,
     rc = Esys_TRSess_SetAttributes(tpm->esys, *sess, 0,
                                    TPMA_SESSION_CONTINUESESSION);
     if (rc == TSS2_RC_SUCCESS) {
-        rc = Esys_PolicySecret(tpm->esys, ESYS_TR_RH_ENDORSEMENT, *sess,
-                               ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                               NULL, NULL, NULL, 0, NULL, NULL);
+        rc = ek_policy_run(tpm, *sess, pol, &what);
     }
     if (rc != TSS2_RC_SUCCESS) {
         Esys_FlushContext(tpm->esys, *sess);
         *sess = ESYS_TR_NONE;
-        return tss_fail(tpm, rc, err, "PolicySecret(endorsement)");
+        return tss_fail(tpm, rc, err, what);
     }
     return LATCH_OK;
 }

@@ -122,9 +122,11 @@ latch_tpm_ek_create(struct latch_tpm *tpm, const struct latch_ek_info *info,
  * Creates an Attestation Key under ek: restricted signing, fixedTPM,
  * fixedParent, sensitiveDataOrigin, userWithAuth, noDA (its auth value is
  * empty, so dictionary-attack counting protects nothing and a lockout after
- * power cuts must not stop activation). The EK
- * is authorized as its public area demands (PolicySecret(endorsement)
- * unless userWithAuth is set).
+ * power cuts must not stop activation). The EK is authorized in a policy
+ * session satisfying its TCG EK policy (PolicySecret(endorsement), for the
+ * high-range P-384 EK followed by PolicyOR into PolicyB), never with its
+ * auth value, which the TPM's dictionary-attack logic would count; the
+ * same holds for latch_tpm_load() and latch_tpm_activate().
  */
 enum latch_status latch_tpm_ak_create(struct latch_tpm *tpm, ESYS_TR ek,
                                       enum latch_ak_alg alg, TPM2B_PUBLIC *pub,

@@ -27,10 +27,12 @@
 #define RSA_BYTES_MAX TPM2_MAX_RSA_KEY_BYTES
 
 /*
- * TCG EK Credential Profile for TPM Family 2.0, annex B: PolicyA is
- * PolicySecret(TPM_RH_ENDORSEMENT) under SHA-256 (low-range templates
- * L-1, L-2); the high-range templates carry PolicyB, the PolicyOR of
- * PolicyA and PolicyC, here under SHA-384 (template H-3).
+ * TCG EK Credential Profile for TPM Family 2.0, annex B. PolicyA is
+ * PolicySecret(TPM_RH_ENDORSEMENT); the low-range templates (L-1, L-2)
+ * carry it under SHA-256. The high-range templates carry PolicyB, the
+ * PolicyOR of PolicyA and PolicyC (PolicyC lets the endorsement hierarchy
+ * owner install another policy in NV); H-3 under SHA-384. test_tpmt
+ * recomputes PolicyA and PolicyB from these.
  */
 static const uint8_t policy_a_sha256[32] = {
     0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
@@ -38,11 +40,48 @@ static const uint8_t policy_a_sha256[32] = {
     0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
 };
 
+static const uint8_t policy_a_sha384[48] = {
+    0x8b, 0xbf, 0x22, 0x66, 0x53, 0x7c, 0x17, 0x1c, 0xb5, 0x6e, 0x40, 0x3c,
+    0x4d, 0xc1, 0xd4, 0xb6, 0x4f, 0x43, 0x26, 0x11, 0xdc, 0x38, 0x6e, 0x6f,
+    0x53, 0x20, 0x50, 0xc3, 0x27, 0x8c, 0x93, 0x0e, 0x14, 0x3e, 0x8b, 0xb1,
+    0x13, 0x38, 0x24, 0xcc, 0xb4, 0x31, 0x05, 0x38, 0x71, 0xc6, 0xdb, 0x53,
+};
+
+static const uint8_t policy_c_sha384[48] = {
+    0xd6, 0x03, 0x2c, 0xe6, 0x1f, 0x2f, 0xb3, 0xc2, 0x40, 0xeb, 0x3c, 0xf6,
+    0xa3, 0x32, 0x37, 0xef, 0x2b, 0x6a, 0x16, 0xf4, 0x29, 0x3c, 0x22, 0xb4,
+    0x55, 0xe2, 0x61, 0xcf, 0xfd, 0x21, 0x7a, 0xd5, 0xb4, 0x94, 0x7c, 0x2d,
+    0x73, 0xe6, 0x30, 0x05, 0xee, 0xd2, 0xdc, 0x2b, 0x35, 0x93, 0xd1, 0x65,
+};
+
 static const uint8_t policy_b_sha384[48] = {
     0xb2, 0x6e, 0x7d, 0x28, 0xd1, 0x1a, 0x50, 0xbc, 0x53, 0xd8, 0x82, 0xbc,
     0xf5, 0xfd, 0x3a, 0x1a, 0x07, 0x41, 0x48, 0xbb, 0x35, 0xd3, 0xb4, 0xe4,
     0xcb, 0x1c, 0x0a, 0xd9, 0xbd, 0xe4, 0x19, 0xca, 0xcb, 0x47, 0xba, 0x09,
     0x69, 0x96, 0x46, 0x15, 0x0f, 0x9f, 0xc0, 0x00, 0xf3, 0xf8, 0x0e, 0x12,
+};
+
+enum ek_policy_id { EK_POLICY_A_SHA256 = 0, EK_POLICY_B_SHA384, EK_POLICY_N };
+
+static const struct latch_ek_policy ek_policies[EK_POLICY_N] = {
+    [EK_POLICY_A_SHA256] =
+        {
+            .label = "PolicyA (SHA-256)",
+            .hash = TPM2_ALG_SHA256,
+            .size = sizeof(policy_a_sha256),
+            .digest = policy_a_sha256,
+            .policy_a = policy_a_sha256,
+            .or_other = NULL,
+        },
+    [EK_POLICY_B_SHA384] =
+        {
+            .label = "PolicyB (SHA-384)",
+            .hash = TPM2_ALG_SHA384,
+            .size = sizeof(policy_b_sha384),
+            .digest = policy_b_sha384,
+            .policy_a = policy_a_sha384,
+            .or_other = policy_c_sha384,
+        },
 };
 
 static const struct latch_ek_info ek_infos[LATCH_EK_KIND_COUNT] = {
@@ -54,7 +93,7 @@ static const struct latch_ek_info ek_infos[LATCH_EK_KIND_COUNT] = {
         .template_index = 0x01c00004,
         .name_alg = TPM2_ALG_SHA256,
         .sym_bits = 128,
-        .policy_secret = true,
+        .policy = &ek_policies[EK_POLICY_A_SHA256],
     },
     {
         .kind = LATCH_EK_ECC_P256,
@@ -64,7 +103,7 @@ static const struct latch_ek_info ek_infos[LATCH_EK_KIND_COUNT] = {
         .template_index = 0x01c0000c,
         .name_alg = TPM2_ALG_SHA256,
         .sym_bits = 128,
-        .policy_secret = true,
+        .policy = &ek_policies[EK_POLICY_A_SHA256],
     },
     {
         .kind = LATCH_EK_ECC_P384,
@@ -74,7 +113,7 @@ static const struct latch_ek_info ek_infos[LATCH_EK_KIND_COUNT] = {
         .template_index = 0,
         .name_alg = TPM2_ALG_SHA384,
         .sym_bits = 256,
-        .policy_secret = false,
+        .policy = &ek_policies[EK_POLICY_B_SHA384],
     },
 };
 
@@ -103,6 +142,24 @@ latch_ek_info_by_kind(enum latch_ek_kind kind)
     return &ek_infos[kind];
 }
 
+const struct latch_ek_policy *
+latch_ek_policy_find(TPMI_ALG_HASH hash, const TPM2B_DIGEST *auth_policy)
+{
+    const struct latch_ek_policy *p;
+
+    if (auth_policy == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < EK_POLICY_N; i++) {
+        p = &ek_policies[i];
+        if (p->hash == hash && p->size == auth_policy->size &&
+            memcmp(p->digest, auth_policy->buffer, p->size) == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
 static void
 ek_sym_aes_cfb(TPMT_SYM_DEF_OBJECT *sym, uint16_t bits)
 {
@@ -114,17 +171,21 @@ ek_sym_aes_cfb(TPMT_SYM_DEF_OBJECT *sym, uint16_t bits)
 void
 latch_ek_template(enum latch_ek_kind kind, TPM2B_PUBLIC *out)
 {
+    const struct latch_ek_info *info = latch_ek_info_by_kind(kind);
     TPMT_PUBLIC *p = &out->publicArea;
 
     memset(out, 0, sizeof(*out));
+    if (info == NULL) {
+        return;
+    }
     /* Attributes shared by L-1, L-2 and H-3 (0x000300b2). */
     p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                           TPMA_OBJECT_SENSITIVEDATAORIGIN |
                           TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED |
                           TPMA_OBJECT_DECRYPT;
-    p->nameAlg = TPM2_ALG_SHA256;
-    p->authPolicy.size = sizeof(policy_a_sha256);
-    memcpy(p->authPolicy.buffer, policy_a_sha256, sizeof(policy_a_sha256));
+    p->nameAlg = info->name_alg;
+    p->authPolicy.size = info->policy->size;
+    memcpy(p->authPolicy.buffer, info->policy->digest, info->policy->size);
 
     switch (kind) {
     case LATCH_EK_RSA2048:
@@ -147,19 +208,18 @@ latch_ek_template(enum latch_ek_kind kind, TPM2B_PUBLIC *out)
         p->unique.ecc.y.size = 32;
         break;
     case LATCH_EK_ECC_P384:
-        /* H-3: userWithAuth set (0x000300f2), PolicyB, empty unique. */
+        /*
+         * H-3: userWithAuth set (0x000300f2), empty unique. latch still
+         * authorizes it by policy: its empty auth value is DA-protected.
+         */
         p->type = TPM2_ALG_ECC;
-        p->nameAlg = TPM2_ALG_SHA384;
         p->objectAttributes |= TPMA_OBJECT_USERWITHAUTH;
-        p->authPolicy.size = sizeof(policy_b_sha384);
-        memcpy(p->authPolicy.buffer, policy_b_sha384, sizeof(policy_b_sha384));
         ek_sym_aes_cfb(&p->parameters.eccDetail.symmetric, 256);
         p->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
         p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P384;
         p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
         break;
     case LATCH_EK_KIND_COUNT:
-        memset(out, 0, sizeof(*out));
         break;
     }
 }

@@ -26,6 +26,24 @@ enum latch_ek_kind {
     LATCH_EK_KIND_COUNT
 };
 
+/*
+ * A TCG EK authPolicy (EK Credential Profile, annex B) and how latch
+ * satisfies it without the EK's auth value, which the TPM's
+ * dictionary-attack logic would count: a policy session with hash runs
+ * PolicySecret(TPM_RH_ENDORSEMENT), which gives policy_a; when or_other is
+ * not NULL, PolicyOR(policy_a, or_other) follows, which gives digest. Every
+ * digest is size bytes.
+ */
+struct latch_ek_policy {
+    const char *label;       /* "PolicyA (SHA-256)", "PolicyB (SHA-384)" */
+    TPMI_ALG_HASH hash;      /* of the policy session and of the digests */
+    uint16_t size;           /* 32 or 48 */
+    const uint8_t *digest;   /* the template's authPolicy */
+    const uint8_t *policy_a; /* PolicySecret(endorsement) */
+    const uint8_t *or_other; /* the second PolicyOR branch (PolicyC), or
+                              * NULL when digest is policy_a itself */
+};
+
 struct latch_ek_info {
     enum latch_ek_kind kind;
     const char *name;           /* "rsa2048", "ecc-p256", "ecc-p384" */
@@ -34,13 +52,19 @@ struct latch_ek_info {
     TPM2_HANDLE template_index; /* 0 when the template has none */
     TPMI_ALG_HASH name_alg;     /* also OAEP / KDF / HMAC hash */
     uint16_t sym_bits;          /* AES key bits of the EK */
-    bool policy_secret;         /* true: PolicySecret(endorsement) auth;
-                                 * false: userWithAuth, empty password */
+    const struct latch_ek_policy *policy; /* the template's authPolicy */
 };
 
 /* NULL for an unknown name / kind. */
 const struct latch_ek_info *latch_ek_info_by_name(const char *name);
 const struct latch_ek_info *latch_ek_info_by_kind(enum latch_ek_kind kind);
+
+/*
+ * The EK policy whose digest equals auth_policy under hash (an object's
+ * nameAlg and authPolicy), NULL when auth_policy is none latch knows.
+ */
+const struct latch_ek_policy *
+latch_ek_policy_find(TPMI_ALG_HASH hash, const TPM2B_DIGEST *auth_policy);
 
 /* The TCG default EK template (no NV template/nonce applied). */
 void latch_ek_template(enum latch_ek_kind kind, TPM2B_PUBLIC *out);

@@ -529,3 +529,51 @@ def test_ek_nonce_index_is_honoured_and_a_mismatch_with_the_cert_refused(
     assert not os.path.exists(os.path.join(dev.state, "ak.pub"))
     # The RSA EK has no nonce: it still enrolls.
     enrolled(dev, tmp_path, "rsa", "--ek", "rsa2048")
+
+
+# --- power cuts and the TPM's dictionary-attack protection -------------------
+
+
+def da_state(board):
+    """(TPM2_PT_LOCKOUT_COUNTER, inLockout) read with tpm2_getcap."""
+    env = dict(os.environ, TPM2TOOLS_TCTI=board.tcti, TSS2_LOG="all+none")
+    res = subprocess.run(
+        ["tpm2_getcap", "properties-variable"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        check=True, timeout=30,
+    )
+    counter = lockout = None
+    for line in res.stdout.splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == "TPM2_PT_LOCKOUT_COUNTER":
+            counter = int(value.strip(), 0)
+        elif key == "inLockout":
+            lockout = int(value.strip(), 0)
+    assert counter is not None and lockout is not None, res.stdout
+    return counter, lockout
+
+
+@pytest.mark.parametrize("ek", EK_TEMPLATES)
+def test_power_cuts_after_proofs_never_count_as_dictionary_attacks(
+    ek, device, issue, tmp_path
+):
+    """Every proof authorizes the EK. A power cut (no TPM2_Shutdown) after
+    DA-protected authorization adds a failure at the next boot, and swtpm
+    locks out after 3. The EK must be authorized in a way the TPM does not
+    count (PolicySecret(endorsement), for P-384 with PolicyOR into the TCG
+    PolicyB), so the lockout counter stays 0 however often power is cut
+    after activation and proofs."""
+    dev = device()
+    activated(dev, issue, tmp_path, ek=ek)
+    seen = []
+    for i in range(4):
+        dev.board.kill()
+        dev.board.start()
+        seen.append(da_state(dev.board))
+        res = dev.latch("status")
+        assert res.returncode == EXIT["ok"], (i, seen, res.stderr)
+    dev.board.kill()
+    dev.board.start()
+    seen.append(da_state(dev.board))
+    assert seen == [(0, 0)] * 5, seen
+    assert tpm_leftovers(dev.board) == []

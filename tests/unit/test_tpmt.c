@@ -152,7 +152,8 @@ test_ek_info_table_follows_the_tcg_profile(void **state)
     assert_int_equal(i->template_index, 0x01c00004);
     assert_int_equal(i->name_alg, TPM2_ALG_SHA256);
     assert_int_equal(i->sym_bits, 128);
-    assert_true(i->policy_secret);
+    assert_int_equal(i->policy->hash, TPM2_ALG_SHA256);
+    assert_null(i->policy->or_other);
 
     i = latch_ek_info_by_name("ecc-p256");
     assert_non_null(i);
@@ -162,7 +163,7 @@ test_ek_info_table_follows_the_tcg_profile(void **state)
     assert_int_equal(i->template_index, 0x01c0000c);
     assert_int_equal(i->name_alg, TPM2_ALG_SHA256);
     assert_int_equal(i->sym_bits, 128);
-    assert_true(i->policy_secret);
+    assert_ptr_equal(i->policy, latch_ek_info_by_name("rsa2048")->policy);
 
     i = latch_ek_info_by_name("ecc-p384");
     assert_non_null(i);
@@ -172,7 +173,8 @@ test_ek_info_table_follows_the_tcg_profile(void **state)
     assert_int_equal(i->template_index, 0);
     assert_int_equal(i->name_alg, TPM2_ALG_SHA384);
     assert_int_equal(i->sym_bits, 256);
-    assert_false(i->policy_secret);
+    assert_int_equal(i->policy->hash, TPM2_ALG_SHA384);
+    assert_non_null(i->policy->or_other);
 
     assert_ptr_equal(latch_ek_info_by_kind(LATCH_EK_ECC_P256),
                      latch_ek_info_by_name("ecc-p256"));
@@ -207,6 +209,119 @@ test_ek_template_attributes_and_policies(void **state)
     assert_int_equal(t.publicArea.parameters.eccDetail.symmetric.keyBits.aes,
                      256);
     assert_int_equal(t.publicArea.unique.ecc.x.size, 0);
+}
+
+/* digest = H(digest || a || b || c), the policy digest extension. */
+static void
+policy_extend(TPMI_ALG_HASH hash, uint8_t *digest, const uint8_t *a,
+              size_t alen, const uint8_t *b, size_t blen, const uint8_t *c,
+              size_t clen)
+{
+    const EVP_MD *md = hash == TPM2_ALG_SHA384 ? EVP_sha384() : EVP_sha256();
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int n = 0;
+
+    assert_non_null(ctx);
+    assert_int_equal(EVP_DigestInit_ex(ctx, md, NULL), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, digest, (size_t)EVP_MD_get_size(md)),
+                     1);
+    assert_int_equal(EVP_DigestUpdate(ctx, a, alen), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, b, blen), 1);
+    assert_int_equal(EVP_DigestUpdate(ctx, c, clen), 1);
+    assert_int_equal(EVP_DigestFinal_ex(ctx, digest, &n), 1);
+    assert_int_equal(n, EVP_MD_get_size(md));
+    EVP_MD_CTX_free(ctx);
+}
+
+/*
+ * TPM2_PolicySecret(TPM_RH_ENDORSEMENT) with an empty policyRef, from a
+ * zero digest: H(H(0 || TPM_CC_PolicySecret || name) || policyRef), the
+ * name of a permanent handle being the handle (TPM 2.0 part 3, 23.4).
+ */
+static void
+test_ek_policy_a_is_policy_secret_of_the_endorsement_hierarchy(void **state)
+{
+    static const uint8_t cc[4] = {0x00, 0x00, 0x01, 0x51};
+    static const uint8_t endorsement[4] = {0x40, 0x00, 0x00, 0x0b};
+    const struct latch_ek_info *info;
+    uint8_t d[48];
+
+    (void)state;
+    for (int k = 0; k < LATCH_EK_KIND_COUNT; k++) {
+        info = latch_ek_info_by_kind((enum latch_ek_kind)k);
+        memset(d, 0, sizeof(d));
+        policy_extend(info->policy->hash, d, cc, 4, endorsement, 4, NULL, 0);
+        policy_extend(info->policy->hash, d, NULL, 0, NULL, 0, NULL, 0);
+        assert_int_equal(info->policy->size,
+                         info->name_alg == TPM2_ALG_SHA384 ? 48 : 32);
+        assert_memory_equal(d, info->policy->policy_a, info->policy->size);
+    }
+}
+
+/*
+ * The H-3 template's authPolicy (PolicyB) is TPM2_PolicyOR over PolicyA
+ * and PolicyC from a zero digest: SHA-384(0^48 || TPM_CC_PolicyOR || A ||
+ * C) (part 3, 23.6). The low-range templates carry PolicyA itself.
+ */
+static void
+test_ek_policy_b_is_the_policy_or_of_a_and_c(void **state)
+{
+    static const uint8_t cc[4] = {0x00, 0x00, 0x01, 0x71};
+    const struct latch_ek_policy *pol;
+    TPM2B_PUBLIC t;
+    uint8_t d[48] = {0};
+
+    (void)state;
+    latch_ek_template(LATCH_EK_ECC_P384, &t);
+    pol = latch_ek_info_by_kind(LATCH_EK_ECC_P384)->policy;
+    policy_extend(TPM2_ALG_SHA384, d, cc, 4, pol->policy_a, 48, pol->or_other,
+                  48);
+    assert_int_equal(t.publicArea.authPolicy.size, 48);
+    assert_memory_equal(t.publicArea.authPolicy.buffer, d, 48);
+    assert_memory_equal(pol->digest, d, 48);
+    assert_memory_not_equal(pol->policy_a, pol->or_other, 48);
+
+    for (int k = 0; k < LATCH_EK_KIND_COUNT; k++) {
+        if (k == LATCH_EK_ECC_P384) {
+            continue;
+        }
+        latch_ek_template((enum latch_ek_kind)k, &t);
+        pol = latch_ek_info_by_kind((enum latch_ek_kind)k)->policy;
+        assert_null(pol->or_other);
+        assert_int_equal(t.publicArea.authPolicy.size, pol->size);
+        assert_memory_equal(t.publicArea.authPolicy.buffer, pol->policy_a,
+                            pol->size);
+    }
+}
+
+static void
+test_ek_policy_find_knows_the_template_policies_only(void **state)
+{
+    const struct latch_ek_info *info;
+    TPM2B_DIGEST d;
+    TPM2B_PUBLIC t;
+
+    (void)state;
+    for (int k = 0; k < LATCH_EK_KIND_COUNT; k++) {
+        info = latch_ek_info_by_kind((enum latch_ek_kind)k);
+        latch_ek_template((enum latch_ek_kind)k, &t);
+        assert_ptr_equal(latch_ek_policy_find(t.publicArea.nameAlg,
+                                              &t.publicArea.authPolicy),
+                         info->policy);
+    }
+
+    /* PolicyB under the wrong hash, altered, or cut short. */
+    latch_ek_template(LATCH_EK_ECC_P384, &t);
+    d = t.publicArea.authPolicy;
+    assert_null(latch_ek_policy_find(TPM2_ALG_SHA256, &d));
+    d.buffer[47] ^= 0x01;
+    assert_null(latch_ek_policy_find(TPM2_ALG_SHA384, &d));
+    d = t.publicArea.authPolicy;
+    d.size = 32;
+    assert_null(latch_ek_policy_find(TPM2_ALG_SHA384, &d));
+    d.size = 0;
+    assert_null(latch_ek_policy_find(TPM2_ALG_SHA384, &d));
+    assert_null(latch_ek_policy_find(TPM2_ALG_SHA384, NULL));
 }
 
 /*
@@ -828,6 +943,10 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ek_info_table_follows_the_tcg_profile),
         cmocka_unit_test(test_ek_template_attributes_and_policies),
+        cmocka_unit_test(
+            test_ek_policy_a_is_policy_secret_of_the_endorsement_hierarchy),
+        cmocka_unit_test(test_ek_policy_b_is_the_policy_or_of_a_and_c),
+        cmocka_unit_test(test_ek_policy_find_knows_the_template_policies_only),
         cmocka_unit_test(test_ek_template_equals_what_the_tpm_built_but_unique),
         cmocka_unit_test(test_ek_public_matches_its_certificate_only),
         cmocka_unit_test(test_name_equals_the_name_the_tpm_reported),
