@@ -57,7 +57,7 @@ cmd_serve(struct latchd_env *env, int argc, char **argv)
     int sig = 0;
     int c;
     int rc;
-    enum latch_status st;
+    enum latch_status st = LATCH_OK;
 
     latch_err_clear(&err);
     optind = 1;

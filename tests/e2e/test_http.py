@@ -266,6 +266,14 @@ def test_csrf_token_and_same_origin_are_required_for_changes(web):
     assert res.status == 403
     assert customers() == []
 
+    # What a browser sends for a form post under Referrer-Policy:
+    # no-referrer: Origin null, vouched for by Sec-Fetch-Site.
+    res = web.form("/customers", {"name": "null-origin"}, session=sid,
+                   csrf=csrf, origin=False, headers={
+                       "Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert res.status == 303, res
+    web.latchd.sql("DELETE FROM customers")
+
     # The right token, in the form or in htmx's header, same origin: done.
     res = web.form("/customers", {"name": "by-form"}, session=sid, csrf=csrf)
     assert res.status == 303, res
