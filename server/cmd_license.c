@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "codec.h"
 #include "core.h"
+#include "filebatch.h"
 #include "fsutil.h"
 #include "license.h"
 
@@ -22,6 +23,7 @@
     "[--valid-until DATE] [--supersede] [--count N] -o FILE|DIR [--json]"
 #define ISSUE_MAX_ENR   100000
 #define ISSUE_MAX_COUNT 1000000
+#define ISSUE_BATCH     64 /* licenses per transaction in bulk mode */
 
 struct issue_args {
     struct core_issue_req req;
@@ -184,6 +186,76 @@ issue_one(struct latchd_env *env, struct core *c, struct issue_args *a,
     return st;
 }
 
+/*
+ * Bulk mode: ISSUE_BATCH licenses per transaction, their files written
+ * after the commit with two flushes per batch. A crash loses at most the
+ * files of the last committed batch, never leaves a file without its row.
+ */
+static enum latch_status
+issue_batch(struct latchd_env *env, struct core *c, struct issue_args *a,
+            struct core_issue_req *reqs, size_t n, json_t *items,
+            struct latch_err *err)
+{
+    struct core_issued issued[ISSUE_BATCH];
+    struct file_item files[ISSUE_BATCH];
+    char names[ISSUE_BATCH][48];
+    char path[4096];
+    enum latch_status st;
+    size_t i;
+
+    st = core_license_issue_many(c, env->actor, reqs, n, issued, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(names[i], sizeof(names[i]), "license-%lld.json",
+                 (long long)json_integer_value(
+                     json_object_get(issued[i].summary, "id")));
+        files[i].name = names[i];
+        files[i].data = issued[i].file;
+        files[i].len = issued[i].filelen;
+    }
+    st = files_write_batch(a->out, files, n, 0644, err);
+    if (st != LATCH_OK) {
+        latch_err_prefix(err, "licenses stored, but their files could not "
+                              "be written (latchd license export)");
+    }
+    for (i = 0; i < n && st == LATCH_OK; i++) {
+        snprintf(path, sizeof(path), "%s/%s", a->out, names[i]);
+        json_object_set_new(issued[i].summary, "file", json_string(path));
+        json_array_append(items, issued[i].summary);
+    }
+    core_issued_free(issued, n);
+    return st;
+}
+
+static enum latch_status
+issue_bulk(struct latchd_env *env, struct core *c, struct issue_args *a,
+           json_t *items, struct latch_err *err)
+{
+    struct core_issue_req reqs[ISSUE_BATCH];
+    enum latch_status st = LATCH_OK;
+    size_t n = 0;
+    size_t i;
+    int64_t k;
+
+    for (i = 0; st == LATCH_OK && i < a->nenrollments; i++) {
+        for (k = 0; st == LATCH_OK && k < a->count; k++) {
+            reqs[n] = a->req;
+            reqs[n].enrollment_id = a->enrollments[i];
+            n++;
+            if (n == ISSUE_BATCH) {
+                st = issue_batch(env, c, a, reqs, n, items, err);
+                n = 0;
+            }
+        }
+    }
+    if (st == LATCH_OK && n > 0) {
+        st = issue_batch(env, c, a, reqs, n, items, err);
+    }
+    return st;
+}
+
 static double
 now_seconds(void)
 {
@@ -235,8 +307,6 @@ cmd_license_issue(struct latchd_env *env, int argc, char **argv)
     json_t *items = NULL;
     json_t *out = NULL;
     double t0;
-    int64_t k;
-    size_t i;
     bool many;
     int rc;
 
@@ -260,14 +330,13 @@ cmd_license_issue(struct latchd_env *env, int argc, char **argv)
     many = a->nenrollments > 1 || a->count > 1;
     st = core_open(&env->cfg, env->db, &c, &err);
     t0 = now_seconds();
-    for (i = 0; st == LATCH_OK && i < a->nenrollments; i++) {
-        a->req.enrollment_id = a->enrollments[i];
-        for (k = 0; st == LATCH_OK && k < a->count; k++) {
-            st = issue_one(env, c, a, many, &out, &err);
-            if (st == LATCH_OK) {
-                json_array_append_new(items, out);
-            }
-            out = NULL;
+    if (st == LATCH_OK && many) {
+        st = issue_bulk(env, c, a, items, &err);
+    } else if (st == LATCH_OK) {
+        a->req.enrollment_id = a->enrollments[0];
+        st = issue_one(env, c, a, many, &out, &err);
+        if (st == LATCH_OK) {
+            json_array_append_new(items, out);
         }
     }
     if (st != LATCH_OK) {

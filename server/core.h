@@ -218,6 +218,27 @@ enum latch_status core_license_issue(struct core *c, const char *actor,
                                      struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/* One issued license: its summary and its file (free with
+ * core_issued_free()). */
+struct core_issued {
+    json_t *summary;
+    char *file;
+    size_t filelen;
+};
+
+/*
+ * Issues n licenses in one transaction (group commit for bulk work): all
+ * or none are stored. out (n entries) receives them in order once
+ * committed. Same rules as core_license_issue().
+ */
+enum latch_status core_license_issue_many(struct core *c, const char *actor,
+                                          const struct core_issue_req *reqs,
+                                          size_t n, struct core_issued *out,
+                                          struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+void core_issued_free(struct core_issued *out, size_t n);
+
 /* Summaries: id, license_id, state, serial, device_id, enrollment_id,
  * customer, plan, issued_at, valid_until, sha256. */
 enum latch_status core_license_list(struct core *c,

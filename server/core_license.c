@@ -889,69 +889,162 @@ issue_proof(struct core *c, const struct issue_enr *e, json_t **binding,
     return st;
 }
 
+/* Everything one license needs before its transaction. */
+struct issue_prep {
+    struct issue_enr e;
+    struct issue_tx t;
+    json_t *binding;
+};
+
+static void
+prep_free(struct issue_prep *p)
+{
+    free(p->t.file);
+    json_decref(p->t.features);
+    json_decref(p->t.superseded);
+    json_decref(p->binding);
+    free(p->e.body);
+    memset(p, 0, sizeof(*p));
+}
+
+static enum latch_status
+prep_one(struct core *c, const char *actor, const struct core_issue_req *req,
+         struct issue_prep *p, struct latch_err *err)
+{
+    enum latch_status st;
+
+    memset(p, 0, sizeof(*p));
+    if (req->customer == NULL || req->customer[0] == '\0') {
+        return latch_err_set(err, LATCH_E_USAGE, "a customer is required");
+    }
+    st = issue_load(c->db, req->enrollment_id, &p->e, err);
+    if (st == LATCH_OK) {
+        st = issue_features(c, req, &p->t.features, err);
+    }
+    if (st == LATCH_OK) {
+        st = issue_proof(c, &p->e, &p->binding, err);
+    }
+    if (st != LATCH_OK) {
+        return st;
+    }
+    p->t.c = c;
+    p->t.actor = actor;
+    p->t.req = req;
+    p->t.binding = p->binding;
+    p->t.device_id = p->e.device_id;
+    p->t.superseded = json_array();
+    return p->t.superseded != NULL ? LATCH_OK : core_oom(err);
+}
+
+struct issue_many {
+    struct issue_prep *p;
+    size_t n;
+};
+
+static enum latch_status
+issue_many_tx(struct db *db, void *arg, struct latch_err *err)
+{
+    struct issue_many *m = arg;
+    enum latch_status st = LATCH_OK;
+    size_t i;
+
+    for (i = 0; i < m->n && st == LATCH_OK; i++) {
+        st = issue_tx(db, &m->p[i].t, err);
+        if (st != LATCH_OK && m->n > 1) {
+            latch_err_prefix(err, "enrollment");
+        }
+    }
+    return st;
+}
+
+static enum latch_status
+issue_result(struct issue_prep *p, json_t **out, char **file, size_t *filelen,
+             struct latch_err *err)
+{
+    enum latch_status st;
+
+    st = core_pack(
+        out, err, "{s:I, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:O}", "id",
+        (json_int_t)p->t.id, "license_id", p->t.license_id, "state", "active",
+        "serial", (json_int_t)p->t.serial, "device_id", p->t.device_id,
+        "enrollment_id", (json_int_t)p->t.req->enrollment_id, "customer",
+        p->t.req->customer, "sha256", p->t.sha, "superseded", p->t.superseded);
+    if (st == LATCH_OK) {
+        *file = p->t.file;
+        *filelen = p->t.filelen;
+        p->t.file = NULL;
+    }
+    return st;
+}
+
+enum latch_status
+core_license_issue_many(struct core *c, const char *actor,
+                        const struct core_issue_req *reqs, size_t n,
+                        struct core_issued *out, struct latch_err *err)
+{
+    struct issue_many m = {NULL, 0};
+    enum latch_status st;
+    size_t i;
+
+    memset(out, 0, n * sizeof(*out));
+    st = core_load_signing(c, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
+    m.p = calloc(n > 0 ? n : 1, sizeof(*m.p));
+    if (m.p == NULL) {
+        return core_oom(err);
+    }
+    for (i = 0; i < n && st == LATCH_OK; i++) {
+        st = prep_one(c, actor, &reqs[i], &m.p[i], err);
+        m.n = i + 1;
+    }
+    if (st == LATCH_OK) {
+        st = db_transact(c->db, issue_many_tx, &m, err);
+    }
+    for (i = 0; i < m.n && st == LATCH_OK; i++) {
+        st = issue_result(&m.p[i], &out[i].summary, &out[i].file,
+                          &out[i].filelen, err);
+    }
+    if (st != LATCH_OK) {
+        core_issued_free(out, n);
+    }
+    for (i = 0; i < m.n; i++) {
+        prep_free(&m.p[i]);
+    }
+    free(m.p);
+    return st;
+}
+
+void
+core_issued_free(struct core_issued *out, size_t n)
+{
+    size_t i;
+
+    for (i = 0; out != NULL && i < n; i++) {
+        json_decref(out[i].summary);
+        free(out[i].file);
+        memset(&out[i], 0, sizeof(out[i]));
+    }
+}
+
 enum latch_status
 core_license_issue(struct core *c, const char *actor,
                    const struct core_issue_req *req, json_t **out, char **file,
                    size_t *filelen, struct latch_err *err)
 {
-    struct issue_enr e;
-    struct issue_tx t;
+    struct core_issued one;
     enum latch_status st;
-    json_t *binding = NULL;
 
     *out = NULL;
     *file = NULL;
     *filelen = 0;
-    memset(&e, 0, sizeof(e));
-    memset(&t, 0, sizeof(t));
-    if (req->customer == NULL || req->customer[0] == '\0') {
-        return latch_err_set(err, LATCH_E_USAGE, "a customer is required");
-    }
-    st = core_load_signing(c, err);
+    st = core_license_issue_many(c, actor, req, 1, &one, err);
     if (st == LATCH_OK) {
-        st = issue_load(c->db, req->enrollment_id, &e, err);
+        *out = one.summary;
+        *file = one.file;
+        *filelen = one.filelen;
     }
-    if (st == LATCH_OK) {
-        st = issue_features(c, req, &t.features, err);
-    }
-    if (st == LATCH_OK) {
-        st = issue_proof(c, &e, &binding, err);
-    }
-    if (st != LATCH_OK) {
-        goto out;
-    }
-    t.c = c;
-    t.actor = actor;
-    t.req = req;
-    t.binding = binding;
-    t.device_id = e.device_id;
-    t.superseded = json_array();
-    if (t.superseded == NULL) {
-        st = core_oom(err);
-        goto out;
-    }
-    st = db_transact(c->db, issue_tx, &t, err);
-    if (st != LATCH_OK) {
-        goto out;
-    }
-    st = core_pack(out, err, "{s:I, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:O}",
-                   "id", (json_int_t)t.id, "license_id", t.license_id, "state",
-                   "active", "serial", (json_int_t)t.serial, "device_id",
-                   t.device_id, "enrollment_id", (json_int_t)req->enrollment_id,
-                   "customer", req->customer, "sha256", t.sha, "superseded",
-                   t.superseded);
-    if (st == LATCH_OK) {
-        *file = t.file;
-        *filelen = t.filelen;
-        t.file = NULL;
-    }
-
-out:
-    free(t.file);
-    json_decref(t.features);
-    json_decref(t.superseded);
-    json_decref(binding);
-    free(e.body);
     return st;
 }
 

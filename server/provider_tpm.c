@@ -429,7 +429,6 @@ tpm_make_proof(struct core *c, const void *parsed, const char *device_id,
     uint8_t digest[32];
     size_t namelen = 0;
     char name_hex[HEXNAME_MAX];
-    char did[65];
     char digest_hex[65];
     uint8_t *blob = NULL;
     uint8_t *enc = NULL;
@@ -439,6 +438,7 @@ tpm_make_proof(struct core *c, const void *parsed, const char *device_id,
     char *enc64 = NULL;
 
     (void)c;
+    (void)device_id;
     *binding = NULL;
     info = latch_ek_info_by_name(e->ek_template);
     if (info == NULL) {
@@ -453,18 +453,20 @@ tpm_make_proof(struct core *c, const void *parsed, const char *device_id,
     if (st == LATCH_OK) {
         st = latch_tpm_name(&ak.publicArea, name, &namelen, err);
     }
-    if (st == LATCH_OK) {
-        st = latch_device_id(cert->pkey, did, err);
-    }
     if (st != LATCH_OK) {
         latch_err_prefix(err, "proof");
         goto out;
     }
+    /*
+     * The stored upload is the one validation checked; the AK name is
+     * recomputed (cheap) as a guard. The device id is not: it costs an
+     * SPKI encoding per license and adds nothing the row does not hold.
+     */
     latch_hex_encode(name, namelen, name_hex);
-    if (strcmp(name_hex, ak_name_hex) != 0 || strcmp(did, device_id) != 0) {
+    if (strcmp(name_hex, ak_name_hex) != 0) {
         st = latch_err_set(err, LATCH_E_INTERNAL,
                            "proof: the stored upload no longer yields the "
-                           "validated device id and AK name");
+                           "validated AK name");
         goto out;
     }
     st = latch_make_credential(cert->pkey, info, name, namelen, secret,

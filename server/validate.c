@@ -24,6 +24,9 @@
 #define JOB_MAX_ATTEMPTS  3
 #define WORKER_IDLE_MS    200
 #define TEXT_MAX          64
+#define PROGRESS_FLUSH_MS                                                      \
+    200 /* buffered progress lines reach the UI                                \
+         * at least this often */
 
 struct validation {
     struct core *c;
@@ -38,6 +41,8 @@ struct validation {
     char ek_template[TEXT_MAX];
     char tpm_mfr[TEXT_MAX * 4];
     char tpm_model[TEXT_MAX * 4];
+    json_t *pending; /* progress lines not committed yet */
+    struct timespec last_flush;
 };
 
 static int
@@ -84,15 +89,66 @@ val_enrollment_id(const struct validation *v)
     return v->enr_id;
 }
 
+/* Inserts the buffered progress lines (inside the caller's transaction). */
+static enum latch_status
+insert_pending(struct db *db, struct validation *v, struct latch_err *err)
+{
+    enum latch_status st = LATCH_OK;
+    json_t *line;
+    size_t i;
+
+    json_array_foreach(v->pending, i, line)
+    {
+        st = core_progress(db, v->enr_id,
+                           json_string_value(json_array_get(line, 0)),
+                           json_string_value(json_array_get(line, 1)), err);
+        if (st != LATCH_OK) {
+            break;
+        }
+    }
+    return st;
+}
+
+static enum latch_status
+flush_tx(struct db *db, void *arg, struct latch_err *err)
+{
+    return insert_pending(db, arg, err);
+}
+
+static long
+ms_since(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - t->tv_sec) * 1000L +
+           (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+/*
+ * Commits the buffered lines. Validation is fast, so lines are buffered
+ * and committed together (a commit is a disk flush); a slow step (an AIA
+ * fetch) still shows progress every PROGRESS_FLUSH_MS.
+ */
 static void
-progress_text(struct validation *v, const char *level, const char *text)
+flush_progress(struct validation *v)
 {
     struct latch_err e;
 
-    /* A lost progress line must not fail the validation. */
     latch_err_clear(&e);
-    if (core_progress(v->c->db, v->enr_id, level, text, &e) != LATCH_OK) {
-        return;
+    if (json_array_size(v->pending) > 0 &&
+        db_transact(v->c->db, flush_tx, v, &e) == LATCH_OK) {
+        json_array_clear(v->pending);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &v->last_flush);
+}
+
+static void
+progress_text(struct validation *v, const char *level, const char *text)
+{
+    json_array_append_new(v->pending, json_pack("[s, s]", level, text));
+    if (ms_since(&v->last_flush) >= PROGRESS_FLUSH_MS) {
+        flush_progress(v);
     }
 }
 
@@ -456,6 +512,7 @@ finish_tx(struct db *db, void *arg, struct latch_err *err)
     char *text = NULL;
     const char *reason;
     char object[32];
+    char final[LATCH_CHECK_DETAIL_MAX + 96];
     size_t nchecks = json_array_size(v->checks);
     enum val_severity saved = v->sev;
 
@@ -478,6 +535,15 @@ finish_tx(struct db *db, void *arg, struct latch_err *err)
         goto out;
     }
     st = store_outcome(db, f, text, reason, err);
+    if (st == LATCH_OK && f->stored) {
+        snprintf(final, sizeof(final), "validation finished: %s%s%s", f->state,
+                 reason != NULL ? ": " : "", reason != NULL ? reason : "");
+        st = insert_pending(db, v, err);
+        if (st == LATCH_OK) {
+            st = core_progress(db, v->enr_id,
+                               v->sev == VAL_OK ? "info" : "warn", final, err);
+        }
+    }
     if (st == LATCH_OK && f->stored &&
         (v->sev == VAL_OK || v->sev == VAL_NEEDS_OVERRIDE)) {
         st = upsert_device(db, v, err);
@@ -609,7 +675,9 @@ core_validate_next(struct core *c, const char *worker, bool *did_one,
     v.enr_id = cl.enr_id;
     v.checks = json_array();
     v.facts = json_object();
-    if (v.checks == NULL || v.facts == NULL) {
+    v.pending = json_array();
+    clock_gettime(CLOCK_MONOTONIC, &v.last_flush);
+    if (v.checks == NULL || v.facts == NULL || v.pending == NULL) {
         st = core_oom(err);
         goto out;
     }
@@ -632,15 +700,16 @@ core_validate_next(struct core *c, const char *worker, bool *did_one,
         run_provider(&v, body, len, schema, &verr, &f.fail_msg);
     }
     st = db_transact(c->db, finish_tx, &f, err);
-    if (st == LATCH_OK && f.stored) {
-        val_progress(&v, v.sev == VAL_OK ? "info" : "warn",
-                     "validation finished: %s%s%s", f.state,
-                     v.sev == VAL_OK ? "" : ": ",
-                     v.sev == VAL_OK ? "" : v.reasons[rank(v.sev)]);
+    if (st == LATCH_OK) {
+        json_array_clear(v.pending);
     }
 
 out:
     free(body);
+    if (v.pending != NULL && json_array_size(v.pending) > 0) {
+        flush_progress(&v); /* what ran before a failure stays visible */
+    }
+    json_decref(v.pending);
     json_decref(v.checks);
     json_decref(v.facts);
     return st;
