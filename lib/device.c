@@ -418,17 +418,19 @@ ek_cert_read(struct latch_tpm *tpm, const struct latch_ek_info *info,
 }
 
 /*
- * --ek auto: the low-range EKs first, P-256 before RSA (an ECC primary is
- * created in milliseconds, RSA can take seconds). The high-range P-384 EK
- * comes last: it can only be authorized with its (empty) auth value, which
- * is subject to dictionary-attack counting, so power cuts after a proof
- * add up to a lockout.
+ * --ek auto: the ECC EKs before RSA, because every proof creates the EK
+ * again and an ECC primary takes milliseconds where RSA key generation
+ * takes up to seconds on real TPMs. P-256 before P-384: it is the
+ * low-range EK most TPMs certify, honours the EK template and nonce
+ * indices, and its policy is one command instead of two. Every EK is
+ * authorized by policy, never with a DA-counted auth value, so the order
+ * weighs cost and reach, not lockout risk.
  */
 static enum latch_status
 ek_pick(struct latch_tpm *tpm, const char *want,
         const struct latch_ek_info **out, struct latch_err *err)
 {
-    static const char *const order[] = {"ecc-p256", "rsa2048", "ecc-p384"};
+    static const char *const order[] = {"ecc-p256", "ecc-p384", "rsa2048"};
     const struct latch_ek_info *info;
     TPM2_HANDLE h = 0;
     enum latch_status st;
@@ -444,7 +446,7 @@ ek_pick(struct latch_tpm *tpm, const char *want,
         }
         return LATCH_OK;
     }
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         info = latch_ek_info_by_name(order[i]);
         st = latch_tpm_handles(tpm, info->cert_index, info->cert_index, &h, 1,
                                &n, err);
@@ -458,7 +460,7 @@ ek_pick(struct latch_tpm *tpm, const char *want,
     }
     return latch_err_set(err, LATCH_E_NOT_FOUND,
                          "no EK certificate in this TPM at any of the TCG "
-                         "indices for rsa2048, ecc-p256, ecc-p384");
+                         "indices for ecc-p256, ecc-p384, rsa2048");
 }
 
 /* Creates the EK and returns this TPM's device id. */

@@ -119,6 +119,14 @@ class Board:
                            stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
 
+    def nv_undefine(self, index):
+        """Removes NV index (platform authorization), e.g. an EK
+        certificate index, as on a TPM provisioned without it."""
+        env = dict(os.environ, TPM2TOOLS_TCTI=self.tcti, TSS2_LOG="all+none")
+        subprocess.run(["tpm2_nvundefine", "0x%08x" % index, "-C", "p"],
+                       env=env, check=True, timeout=60,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
     def ek_cert(self, template):
         """DER bytes of the EK certificate for "rsa2048" etc."""
         with open(

@@ -131,6 +131,31 @@ def test_enroll_auto_prefers_the_p256_ek_and_keeps_blobs_private(
         assert mode == 0o600, name
 
 
+def test_enroll_auto_takes_p384_before_rsa_when_p256_is_not_certified(
+    device, issue, tmp_path
+):
+    """--ek auto tries ecc-p256, ecc-p384, rsa2048, by EK certificate."""
+    dev = device()
+    dev.board.nv_undefine(0x01C0000A)
+    enr = enrolled(dev, tmp_path, "p384")
+    assert load_json(enr)["identity"]["ek_template"] == "ecc-p384"
+    assert dev.latch("activate", issue(enr, "--feature", "base")
+                     ).returncode == EXIT["ok"]
+
+    other = device()
+    other.board.nv_undefine(0x01C0000A)
+    other.board.nv_undefine(0x01C00016)
+    enr = enrolled(other, tmp_path, "rsa")
+    assert load_json(enr)["identity"]["ek_template"] == "rsa2048"
+
+    none = device()
+    for index in (0x01C0000A, 0x01C00016, 0x01C00002):
+        none.board.nv_undefine(index)
+    res = none.latch("enroll", "-o", str(tmp_path / "none.json"))
+    assert res.returncode == EXIT["not_found"], res.stderr
+    assert "no EK certificate" in res.stderr
+
+
 def test_status_reports_license_features_and_a_fresh_proof(device, issue,
                                                            tmp_path):
     dev = device()
