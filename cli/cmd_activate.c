@@ -70,7 +70,11 @@ cmd_activate(int argc, char **argv)
     size_t len = 0;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "vh", longopts, NULL);
+        if (c == -1) {
+            break;
+        }
         if (cli_common_opt(c, optarg, &common)) {
             continue;
         }

@@ -69,7 +69,11 @@ cmd_check(int argc, char **argv)
     const char *name;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "qh", longopts, NULL);
+        if (c == -1) {
+            break;
+        }
         if (cli_common_opt(c, optarg, &common)) {
             continue;
         }

@@ -125,7 +125,11 @@ cmd_enroll(int argc, char **argv)
     FILE *msg;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "o:h", longopts, NULL);
+        if (c == -1) {
+            break;
+        }
         if (cli_common_opt(c, optarg, &common)) {
             continue;
         }

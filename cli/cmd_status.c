@@ -114,7 +114,11 @@ cmd_status(int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "h", longopts, NULL);
+        if (c == -1) {
+            break;
+        }
         if (cli_common_opt(c, optarg, &common)) {
             continue;
         }

@@ -28,6 +28,7 @@
 #include "codec.h"
 #include "jcs.h"
 #include "json.h"
+#include "tpmt.h"
 
 #define ID_MAX        128  /* license_id, enrollment_id (bytes) */
 #define CUSTOMER_MAX  256  /* customer (bytes) */
@@ -71,9 +72,6 @@ static const char *const activation_members[] = {
     "credential_blob", "encrypted_secret", "secret_sha256", NULL};
 static const char *const signature_members[] = {"algorithm", "certificate",
                                                 "value", NULL};
-/* The EK templates a license may name (lib/tpmt.h). */
-static const char *const ek_templates[] = {"rsa2048", "ecc-p256", "ecc-p384",
-                                           NULL};
 
 /*
  * Copies s into out for an error message: printable ASCII as is, every
@@ -323,7 +321,6 @@ parse_binding(struct latch_license *lic, const json_t *body,
     char shown[64];
     json_t *binding = NULL;
     enum latch_status st;
-    size_t i;
 
     st = latch_json_get_object(body, "binding", "license", true, &binding, NULL,
                                err);
@@ -350,12 +347,7 @@ parse_binding(struct latch_license *lic, const json_t *body,
     if (st != LATCH_OK) {
         return st;
     }
-    for (i = 0; ek_templates[i] != NULL; i++) {
-        if (strcmp(lic->ek_template, ek_templates[i]) == 0) {
-            break;
-        }
-    }
-    if (ek_templates[i] == NULL) {
+    if (latch_ek_info_by_name(lic->ek_template) == NULL) {
         escape_text(lic->ek_template, shown, sizeof(shown));
         return latch_err_set(err, LATCH_E_FORMAT,
                              "%s.ek_template: '%s' is not rsa2048, ecc-p256 "
