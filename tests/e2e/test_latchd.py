@@ -133,3 +133,39 @@ def test_worker_threads_validate_queued_enrollments(latchd, device,
     jobs = latchd.sql("SELECT state, attempts FROM jobs")
     assert sorted(tuple(str(x) for x in j) for j in jobs) == \
         [("done", "1")] * 3
+
+
+def test_untrusted_strings_are_stored_verbatim(latchd, device, tmp_path):
+    hostile = "x'); DROP TABLE devices;-- \u202e<b>"
+    enr = enroll(device(), tmp_path, "enr", "--label", hostile)
+    out = imported(latchd, enr)
+    assert out["state"] == "valid"
+    assert latchd.json("enrollment", "show", str(out["id"]))["label"] == \
+        hostile
+    assert len(latchd.json("device", "list")["items"]) == 1
+
+
+def test_init_refuses_an_initialised_directory(latchd):
+    res = latchd.run("init")
+    assert res.returncode == 1 and "initialised already" in res.stderr
+
+
+def test_ca_install_checks_key_and_usage(latchd, license_pki, tmp_path):
+    import subprocess
+
+    # A certificate for another key.
+    res = latchd.run("ca", "install", license_pki.signer_pem)
+    assert res.returncode == 1
+    assert "not the signing key's" in res.stderr
+    # The right key but no keyUsage / latch EKU (openssl x509 -req copies
+    # no extensions).
+    bare = str(tmp_path / "bare.pem")
+    subprocess.run(
+        ["openssl", "x509", "-req", "-in",
+         os.path.join(latchd.data, "signing.csr"), "-CA",
+         license_pki.root_pem, "-CAkey", license_pki.root_key,
+         "-CAcreateserial", "-days", "30", "-out", bare],
+        check=True, capture_output=True)
+    res = latchd.run("ca", "install", bare)
+    assert res.returncode == 1
+    assert "digitalSignature" in res.stderr or "EKU" in res.stderr
