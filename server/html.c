@@ -232,6 +232,14 @@ put_utf8(struct hbuf *b, uint32_t c)
     hbuf_put(b, o, n);
 }
 
+/* Printable ASCII that needs no entity: copied as runs. */
+static bool
+is_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '&' && c != '<' && c != '>' &&
+           c != '"' && c != '\'';
+}
+
 void
 html_textn(struct hbuf *b, const char *s, size_t len)
 {
@@ -243,6 +251,16 @@ html_textn(struct hbuf *b, const char *s, size_t len)
         return;
     }
     while (i < len && !b->failed) {
+        size_t run = i;
+
+        while (run < len && is_plain(u[run])) {
+            run++;
+        }
+        if (run > i) {
+            hbuf_put(b, u + i, run - i);
+            i = run;
+            continue;
+        }
         i += utf8_next(u + i, len - i, &c);
         switch (c) {
         case '&':
