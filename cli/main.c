@@ -4,6 +4,7 @@
  * main.c: `latch` dispatches to one verb; the table comes from LATCH_VERBS
  * in cli.h and also drives `latch --help`.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,12 @@ main(int argc, char **argv)
     const struct cli_verb *v;
     char shown[128];
 
+    /*
+     * A TPM behind a socket TCTI (swtpm, mssim, tabrmd) that goes away
+     * mid-command must give "TPM unavailable" (exit 7), not kill latch on
+     * the next write.
+     */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;
