@@ -577,6 +577,15 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
             return MHD_NO;
         }
         *con_cls = req;
+        if (req->route != NULL && req->route->body != HTTP_BODY_NONE) {
+            /* A body may take longer than headers; a slow one still ends.
+             * XXX: libmicrohttpd 0.9.75 has no absolute deadline for the
+             * header phase, only this idle timeout; the per-address and
+             * total connection limits bound a slow-header client. */
+            MHD_set_connection_option(
+                conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                srv->cfg->body_timeout > 0 ? srv->cfg->body_timeout : 30u);
+        }
         /*
          * A request refused from its headers alone (no route, a declared
          * length far over the cap) is answered now: MHD then closes the
@@ -654,7 +663,7 @@ http_start(const struct http_config *cfg, struct http_server **out,
         s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads > 0 ? cfg->threads : 4u,
         MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->idle_timeout > 0 ? cfg->idle_timeout : 15u,
+        cfg->idle_timeout > 0 ? cfg->idle_timeout : 10u,
         MHD_OPTION_CONNECTION_LIMIT,
         cfg->conn_limit > 0 ? cfg->conn_limit : 256u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,

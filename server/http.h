@@ -68,11 +68,15 @@ struct http_route {
 };
 
 struct http_config {
-    const char *listen;    /* "127.0.0.1:8080", "[::1]:8080"; port 0 = any */
-    unsigned threads;      /* pool size; 0 = 4 */
-    unsigned idle_timeout; /* seconds without traffic; 0 = 15 */
-    unsigned conn_limit;   /* 0 = 256 */
-    unsigned per_ip_limit; /* 0 = 64 */
+    const char *listen; /* "127.0.0.1:8080", "[::1]:8080"; port 0 = any */
+    unsigned threads;   /* pool size; 0 = 4 */
+    /* Seconds without traffic before the connection is dropped: while
+     * headers arrive and between keep-alive requests (0 = 10), and while a
+     * request body arrives (0 = 30). */
+    unsigned idle_timeout;
+    unsigned body_timeout;
+    unsigned conn_limit;             /* 0 = 256 */
+    unsigned per_ip_limit;           /* 0 = 64 */
     const struct http_route *routes; /* ends with a NULL method */
     http_dispatch_fn dispatch;       /* NULL: handlers run directly */
     http_error_fn error;             /* NULL: plain text */

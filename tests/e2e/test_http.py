@@ -555,3 +555,48 @@ def test_security_headers_on_every_response(web):
     cfg = json.loads(meta.group(1))
     assert cfg["selfRequestsOnly"] is True
     assert cfg["allowEval"] is False and cfg["allowScriptTags"] is False
+
+
+def test_slow_headers_are_dropped_after_the_idle_timeout(web):
+    import socket
+
+    s = socket.create_connection(("127.0.0.1", web.port), timeout=30)
+    try:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        t0 = time.time()
+        data = s.recv(4096)
+        waited = time.time() - t0
+    finally:
+        s.close()
+    assert data == b"" and 8 < waited < 20, (data, waited)
+
+
+# --- both databases ------------------------------------------------------------
+
+
+def test_every_page_and_filter_renders_on_both_databases(web_any):
+    web = web_any
+    admin = web.token("admin")
+    sid, csrf = web.user_session("admin", "pat")
+    assert web.form("/customers", {"name": "ACME"}, session=sid,
+                    csrf=csrf).status == 303
+    assert web.form("/plans", {"name": "pro",
+                               "features": "base\nseats=4@2031-01-01"},
+                    session=sid, csrf=csrf).status == 303
+    plans = web.api("GET", "/api/v1/plans", admin).json()["items"]
+    assert plans[0]["name"] == "pro" and len(plans[0]["features"]) == 2
+    for path in ("/", "/enrollments", "/enrollments?state=review",
+                 "/enrollments?state=valid", "/enrollments?q=a%25_b",
+                 "/enrollments?q=x&state=valid&after=5", "/licenses",
+                 "/licenses?state=active", "/licenses?customer_id=1",
+                 "/licenses?customer=ACME", "/devices", "/customers",
+                 "/plans", "/audit", "/audit?actor=web%3Apat",
+                 "/audit?action=customer.add",
+                 "/audit?object=customer%3AACME&actor=web%3Apat",
+                 "/audit?actor=web%3Apat&action=plan.add", "/audit?after=3",
+                 "/trust", "/users"):
+        res = web.get(path, session=sid)
+        assert res.status == 200, (path, res)
+    audit = web.get("/audit?actor=web%3Apat", session=sid).text
+    assert "customer" in audit and "plan" in audit
+    assert "Test TPM Vendor" in web.get("/trust", session=sid).text
