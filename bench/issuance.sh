@@ -12,7 +12,8 @@
 # a throwaway test vendor CA (scripts/board.sh ca), the TCG EK public area
 # holding that key, and a software AK public area. They validate like real
 # ones; nothing is activated. BENCH_DATABASE=postgresql://... runs on
-# PostgreSQL instead of SQLite. BUILD as for make (default build).
+# PostgreSQL instead of SQLite. BUILD as for make (default build). The
+# machine is shared with whatever else runs: compare numbers from one run.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -85,7 +86,8 @@ issue() {
     # shellcheck disable=SC2086
     $L --json license issue $2 --customer bench --feature base \
         --feature seats=16 -o "$work/out-$1" |
-        sed -n 's/^  "per_second": \([0-9.]*\),*$/\1/p'
+        sed -n 's/^  "per_second": \([0-9.]*\),*$/\1/p' |
+        awk '{ printf "%.1f", $1 }'
 }
 t0=$(now)
 rsa_ps=$(issue rsa "$ids_rsa")
