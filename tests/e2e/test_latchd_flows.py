@@ -277,3 +277,26 @@ def test_kill_9_during_bulk_issuance(latchd, device, tmp_path, license_pki):
     nxt = issue(latchd, enr, str(tmp_path / "next.json"))
     assert nxt["serial"] == len(got) + 1
     assert latchd.json("audit", "verify")["state"] == "ok"
+
+
+def test_supersede_and_revoke(latchd, device, tmp_path):
+    enr = licensed_device(latchd, device, tmp_path)
+    first = issue(latchd, enr, str(tmp_path / "a.json"))
+    kept = issue(latchd, enr, str(tmp_path / "b.json"))
+    assert latchd.json("license", "show", str(first["id"]))["state"] == \
+        "active"
+    third = issue(latchd, enr, str(tmp_path / "c.json"), "--supersede")
+    assert sorted(third["superseded"]) == sorted([first["id"], kept["id"]])
+    assert latchd.json("license", "show", str(first["id"]))["state"] == \
+        "superseded"
+    out = latchd.json("license", "revoke", str(third["id"]), "--reason",
+                      "customer left")
+    assert out["state"] == "revoked" and out["reason"] == "customer left"
+    res = latchd.run("license", "revoke", str(third["id"]), "--reason", "x")
+    assert res.returncode == 1 and "revoked already" in res.stderr
+    res = latchd.run("license", "revoke", str(third["id"]))
+    assert res.returncode == 2
+    states = {r["id"]: r["state"] for r in rows(latchd)}
+    assert states == {first["id"]: "superseded", kept["id"]: "superseded",
+                      third["id"]: "revoked"}
+    assert latchd.json("audit", "verify")["state"] == "ok"
