@@ -57,11 +57,15 @@ enum latch_status latchd_config_write(const struct latchd_config *cfg,
 void latchd_config_free(struct latchd_config *cfg);
 
 struct latchd_env {
-    const char *data_dir; /* --data DIR or $LATCHD_DATA; NULL if neither */
-    bool json;            /* --json: machine output on stdout */
-    struct latchd_config cfg; /* loaded when the verb needs it */
-    struct db *db;            /* opened when the verb needs it */
-    char actor[128];          /* audit actor: "cli:<user>" */
+    /* --data DIR or $LATCHD_DATA; NULL if neither */
+    const char *data_dir;
+    /* --json: machine output on stdout */
+    bool json;
+    /* loaded / opened when the verb needs them (enum latchd_needs) */
+    struct latchd_config cfg;
+    struct db *db;
+    /* audit actor: "cli:<user>" */
+    char actor[128];
 };
 
 /*
