@@ -905,6 +905,13 @@ static const struct http_route routes[] = {
 
 /* --- start / stop --------------------------------------------------------- */
 
+/* True for 127.0.0.0/8 and ::1 listen addresses ("127.0.0.1:8080"). */
+static bool
+listen_is_loopback(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "[::1]:", 6) == 0;
+}
+
 enum latch_status
 web_start(const struct latchd_config *cfg, const struct web_options *o,
           struct web_app **out, struct latch_err *err)
@@ -914,6 +921,12 @@ web_start(const struct latchd_config *cfg, const struct web_options *o,
     enum latch_status st;
 
     *out = NULL;
+    if (!o->cookie_secure && !listen_is_loopback(o->listen)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "[http] cookie_secure = false is only for plain "
+                             "HTTP on a loopback address, not %s",
+                             o->listen);
+    }
     app = calloc(1, sizeof(*app));
     if (app == NULL) {
         return latch_err_set(err, LATCH_E_NOMEM, "web: out of memory");

@@ -600,3 +600,20 @@ def test_every_page_and_filter_renders_on_both_databases(web_any):
     audit = web.get("/audit?actor=web%3Apat", session=sid).text
     assert "customer" in audit and "plan" in audit
     assert "Test TPM Vendor" in web.get("/trust", session=sid).text
+
+
+def test_insecure_cookies_only_on_a_loopback_address(vendor_ca, license_pki,
+                                                     tmp_path):
+    from fixtures_latchd import LATCHD, make_latchd
+
+    d = make_latchd(str(tmp_path), ("sqlite", None), vendor_ca, license_pki)
+    with open(os.path.join(d.data, "latchd.conf"), "a") as f:
+        f.write("\n[http]\ncookie_secure = false\n")
+    # A documentation address (never bound: the check comes first).
+    res = subprocess.run([LATCHD, "--data", d.data, "serve", "--listen",
+                          "192.0.2.1:0"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, timeout=30,
+                         check=False)
+    assert res.returncode == 2, res
+    assert "cookie_secure = false is only for plain HTTP on a loopback" in \
+        res.stderr
