@@ -204,6 +204,15 @@ void web_send_license_file(struct http_req *r, int64_t id);
  * the server); plain escaped text otherwise. */
 void web_device_link(struct hbuf *b, const char *device_id, bool shorten);
 
+/*
+ * Enrollments awaiting review (valid, needs_override, unknown_root), newest
+ * first, at most limit with id below before (0: from the newest); the
+ * core_enrollment_list() result shape.
+ */
+enum latch_status web_enr_review(struct core *c, int64_t before, int limit,
+                                 json_t **out, struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* A table of enrollment summaries (core_enrollment_list items). */
 void web_enr_table(struct hbuf *b, const json_t *items);
 

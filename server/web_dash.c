@@ -17,37 +17,6 @@
 #define EXPIRY_DAYS 30
 
 static enum latch_status
-awaiting_review(struct core *c, json_t **out, struct latch_err *err)
-{
-    static const char *const states[] = {"valid", "needs_override",
-                                         "unknown_root"};
-    json_t *items = json_array();
-    enum latch_status rc = LATCH_OK;
-
-    *out = NULL;
-    for (size_t i = 0; i < 3 && rc == LATCH_OK; i++) {
-        struct core_list_opts o;
-        json_t *part = NULL;
-
-        memset(&o, 0, sizeof(o));
-        o.state = states[i];
-        o.newest_first = true;
-        o.limit = SHOW_ROWS;
-        rc = core_enrollment_list(c, &o, &part, err);
-        if (rc == LATCH_OK) {
-            json_array_extend(items, json_object_get(part, "items"));
-        }
-        json_decref(part);
-    }
-    if (rc != LATCH_OK) {
-        json_decref(items);
-        return rc;
-    }
-    *out = items;
-    return LATCH_OK;
-}
-
-static enum latch_status
 weekly_counts(struct db *db, int64_t start, int64_t counts[WEEKS],
               struct latch_err *err)
 {
@@ -200,7 +169,7 @@ web_dashboard(struct http_req *r)
     memset(&o, 0, sizeof(o));
     o.newest_first = true;
     o.limit = SHOW_ROWS;
-    st = awaiting_review(c, &review, &err);
+    st = web_enr_review(c, 0, SHOW_ROWS, &review, &err);
     if (st == LATCH_OK) {
         st = core_license_list(c, &o, &recent, &err);
     }
@@ -217,7 +186,7 @@ web_dashboard(struct http_req *r)
     web_page_begin(&b, r, "Dashboard", "dashboard");
     html_raw(&b, "<h1>Dashboard</h1>\n<div class=\"grid\">\n"
                  "<section class=\"panel\">\n<h2>Awaiting review</h2>\n");
-    web_enr_table(&b, review);
+    web_enr_table(&b, json_object_get(review, "items"));
     html_raw(&b, "<p><a href=\"/enrollments?state=review\">All awaiting "
                  "review</a></p>\n</section>\n<section class=\"panel\">\n"
                  "<h2>Licenses issued per week</h2>\n");

@@ -225,35 +225,67 @@ web_enr_table(struct hbuf *b, const json_t *items)
     html_raw(b, "</tbody></table>\n");
 }
 
-static enum latch_status
-list_review(struct core *c, const struct core_list_opts *base, json_t **out,
-            struct latch_err *err)
+static int
+by_id_desc(const void *a, const void *b)
+{
+    int64_t x = web_jint(*(json_t *const *)a, "id");
+    int64_t y = web_jint(*(json_t *const *)b, "id");
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Enrollments awaiting a decision (valid, needs_override, unknown_root),
+ * newest first, paged by keyset: each state's (state, id) index gives its
+ * next limit + 1 rows below the cursor, and the merge keeps the newest.
+ */
+enum latch_status
+web_enr_review(struct core *c, int64_t before, int limit, json_t **out,
+               struct latch_err *err)
 {
     static const char *const review[] = {"valid", "needs_override",
                                          "unknown_root"};
-    json_t *items = json_array();
+    json_t *rows[3 * (CORE_LIST_MAX + 1)];
+    json_t *parts[3] = {NULL, NULL, NULL};
+    json_t *items = NULL;
+    size_t n = 0;
     enum latch_status rc = LATCH_OK;
 
     *out = NULL;
+    if (limit <= 0 || limit >= CORE_LIST_MAX) {
+        limit = CORE_LIST_DEFAULT;
+    }
     for (size_t i = 0; i < 3 && rc == LATCH_OK; i++) {
-        struct core_list_opts o = *base;
-        json_t *part = NULL;
+        struct core_list_opts o;
+        const json_t *e;
+        size_t j;
 
+        memset(&o, 0, sizeof(o));
         o.state = review[i];
-        o.after_id = 0;
-        o.limit = CORE_LIST_MAX;
-        rc = core_enrollment_list(c, &o, &part, err);
-        if (rc == LATCH_OK) {
-            json_array_extend(items, json_object_get(part, "items"));
+        o.newest_first = true;
+        o.after_id = before;
+        o.limit = limit + 1;
+        rc = core_enrollment_list(c, &o, &parts[i], err);
+        json_array_foreach(json_object_get(parts[i], "items"), j, e)
+        {
+            rows[n++] = (json_t *)(uintptr_t)e;
         }
-        json_decref(part);
     }
-    if (rc != LATCH_OK) {
-        json_decref(items);
-        return rc;
+    if (rc == LATCH_OK) {
+        qsort(rows, n, sizeof(*rows), by_id_desc);
+        items = json_array();
+        for (size_t i = 0; items != NULL && i < n && i < (size_t)limit; i++) {
+            json_array_append(items, rows[i]);
+        }
+        *out = json_pack("{s:o,s:o}", "items", items, "next",
+                         n > (size_t)limit
+                             ? json_integer(web_jint(rows[limit - 1], "id"))
+                             : json_null());
     }
-    *out = json_pack("{s:o,s:n}", "items", items, "next");
-    return LATCH_OK;
+    for (size_t i = 0; i < 3; i++) {
+        json_decref(parts[i]);
+    }
+    return rc;
 }
 
 void
@@ -286,7 +318,7 @@ web_enr_list(struct http_req *r)
                    state != NULL && strcmp(state, "review") != 0 ? state : NULL,
                    o.after_id, o.limit, &list, &err);
     } else if (state != NULL && strcmp(state, "review") == 0) {
-        st = list_review(c, &o, &list, &err);
+        st = web_enr_review(c, o.after_id, o.limit, &list, &err);
     } else {
         o.state = state;
         st = core_enrollment_list(c, &o, &list, &err);
