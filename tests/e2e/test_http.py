@@ -617,3 +617,44 @@ def test_insecure_cookies_only_on_a_loopback_address(vendor_ca, license_pki,
     assert res.returncode == 2, res
     assert "cookie_secure = false is only for plain HTTP on a loopback" in \
         res.stderr
+
+
+def test_ak_rotation_banner_names_the_licenses_approval_revokes(web, device,
+                                                                 tmp_path):
+    admin = web.token("admin")
+    dev = device()
+
+    def upload_api(path):
+        res = web.api("POST", "/api/v1/enrollments", admin,
+                      raw=open(path, "rb").read())
+        assert res.status == 201, res
+        enr_id = res.json()["id"]
+        assert wait_done(web, admin, enr_id)["state"] == "valid"
+        return enr_id
+
+    first = upload_api(dev.enroll(str(tmp_path / "first.json")))
+    assert web.api("POST", "/api/v1/customers", admin,
+                   {"name": "ACME"}).status == 201
+    web.api("POST", "/api/v1/enrollments/%d/approve" % first, admin)
+    res = web.api("POST", "/api/v1/licenses", admin, {
+        "enrollment_id": first, "customer": "ACME", "features": ["base"]})
+    lic_id = res.json()["license"]["id"]
+
+    rotated = upload_api(dev.enroll(str(tmp_path / "rotated.json"),
+                                    "--rotate"))
+    sid, csrf = web.user_session("approver")
+    page = web.get("/enrollments/%d" % rotated, session=sid).text
+    assert "AK rotation" in page
+    assert "Approving it revokes these active licenses" in page
+    assert 'href="/licenses/%d"' % lic_id in page
+    # The first enrollment's page has no such banner.
+    assert "Approving it revokes" not in web.get(
+        "/enrollments/%d" % first, session=sid).text
+
+    res = web.form("/enrollments/%d/approve" % rotated, {}, session=sid,
+                   csrf=csrf)
+    assert res.status == 303, res
+    lic = web.api("GET", "/api/v1/licenses/%d" % lic_id, admin).json()
+    assert lic["state"] == "revoked"
+    page = web.get("/enrollments/%d" % rotated, session=sid).text
+    assert "Approved" in page and "Approving it revokes" not in page
