@@ -378,6 +378,37 @@ slot_clear(struct slot *s)
 /* --- EK --------------------------------------------------------------------
  */
 
+/*
+ * The certificate's key. Some TPM 2.0 chips publish their RSA EK under the
+ * rsaesOaep algorithm identifier, which OpenSSL will not load: the BIT
+ * STRING is still a PKCS#1 RSAPublicKey, read here directly.
+ */
+static EVP_PKEY *
+ek_cert_key(X509 *x)
+{
+    X509_PUBKEY *xpk = X509_get_X509_PUBKEY(x);
+    ASN1_OBJECT *alg = NULL;
+    const unsigned char *pk = NULL;
+    const unsigned char *p;
+    EVP_PKEY *k = NULL;
+    int len = 0;
+
+    if (xpk == NULL ||
+        X509_PUBKEY_get0_param(&alg, &pk, &len, NULL, xpk) != 1) {
+        return NULL;
+    }
+    if (OBJ_obj2nid(alg) != NID_rsaesOaep) {
+        return X509_get_pubkey(x);
+    }
+    p = pk;
+    k = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len);
+    if (k != NULL && p != pk + len) {
+        EVP_PKEY_free(k);
+        k = NULL;
+    }
+    return k;
+}
+
 static enum latch_status
 ek_cert_read(struct latch_tpm *tpm, const struct latch_ek_info *info,
              uint8_t **der, size_t *derlen, EVP_PKEY **key,
@@ -407,7 +438,7 @@ ek_cert_read(struct latch_tpm *tpm, const struct latch_ek_info *info,
                               "certificate (%zu bytes)",
                               info->cert_index, *derlen);
     }
-    *key = X509_get_pubkey(x);
+    *key = ek_cert_key(x);
     X509_free(x);
     if (*key == NULL) {
         return latch_err_ossl(err, LATCH_E_FORMAT,

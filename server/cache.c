@@ -86,6 +86,32 @@ cache_store(void *arg, const char *url, const uint8_t *der, size_t len,
     return st;
 }
 
+/*
+ * A cached certificate that failed to verify the one below it (item B18,
+ * cache poisoning) is deleted, so the next chain build fetches or uses a
+ * good copy. Best effort: the chain already failed, and a row that stays
+ * is refused again the same way.
+ */
+static void
+cache_evict(void *arg, const char *sha256)
+{
+    struct core *c = arg;
+    struct db_stmt *s = NULL;
+    struct latch_err err;
+    bool has;
+
+    memset(&err, 0, sizeof(err));
+    if (db_prepare(c->db, "DELETE FROM aia_cache WHERE sha256 = ?", &s, &err) !=
+        LATCH_OK) {
+        return;
+    }
+    db_bind_text(s, 1, sha256);
+    if (db_step(s, &has, &err) != LATCH_OK) {
+        has = false; /* the row stays and is refused again next time */
+    }
+    db_done(s);
+}
+
 void
 core_ek_cache(struct core *c, struct ek_cache_ops *ops)
 {
@@ -93,4 +119,5 @@ core_ek_cache(struct core *c, struct ek_cache_ops *ops)
     ops->arg = c;
     ops->lookup = cache_lookup;
     ops->store = cache_store;
+    ops->evict = cache_evict;
 }

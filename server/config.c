@@ -12,6 +12,7 @@
 
 #include <ini.h>
 
+#include "ekcert.h"
 #include "fsutil.h"
 #include "latchd.h"
 
@@ -91,6 +92,16 @@ on_item(void *user, const char *section, const char *name, const char *value)
         ok = set_str(&cfg->aia_allow, value);
     } else if (strcmp(section, "aia") == 0 && strcmp(name, "timeout") == 0) {
         ok = parse_int(value, 1, 60, &cfg->aia_timeout);
+    } else if (strcmp(section, "aia") == 0 &&
+               strcmp(name, "allow_private") == 0) {
+        ok = parse_bool(value, &cfg->aia_allow_private);
+    } else if (strcmp(section, "aia") == 0 && strcmp(name, "resolve") == 0) {
+        ok = set_str(&cfg->aia_resolve, value);
+    } else if (strcmp(section, "aia") == 0 && strcmp(name, "connect_to") == 0) {
+        ok = set_str(&cfg->aia_connect_to, value);
+    } else if (strcmp(section, "validation") == 0 &&
+               strcmp(name, "deny_firmware") == 0) {
+        ok = set_str(&cfg->deny_firmware, value);
     } else {
         /* Other modules' sections are theirs to read; skip them. */
         ok = 1;
@@ -188,6 +199,15 @@ latchd_config_load(const char *data_dir, struct latchd_config *cfg,
         !set_str(&cfg->aia_allow, "")) {
         st = latch_err_set(err, LATCH_E_NOMEM, "config: out of memory");
     }
+    if (st == LATCH_OK && cfg->deny_firmware != NULL &&
+        cfg->deny_firmware[0] != '\0') {
+        /* A typo must stop latchd, not silently deny nothing. */
+        st = ek_denylist_parse(cfg->deny_firmware, &cfg->deny, err);
+        if (st != LATCH_OK) {
+            latch_err_prefix(err, "[validation] deny_firmware");
+            latch_err_prefix(err, path);
+        }
+    }
 
 out:
     free(buf);
@@ -225,12 +245,35 @@ latchd_config_write(const struct latchd_config *cfg, struct latch_err *err)
         "[workers]\n"
         "count = %d\n\n"
         "[aia]\n"
+        "# fetch missing EK intermediates from their caIssuers URL;\n"
+        "# false on air-gapped servers (use trust import-intermediates)\n"
         "enabled = %s\n"
+        "# host names AIA may contact, comma separated (empty: any)\n"
         "allow = %s\n"
-        "timeout = %d\n",
+        "timeout = %d\n"
+        "# !!! TESTS ONLY: never set the next three on a real server. !!!\n"
+        "# allow_private lets AIA connect to loopback, private and\n"
+        "# link-local addresses (server-side request forgery); resolve\n"
+        "# (HOST:PORT:ADDR) and connect_to (HOST:PORT:HOST2:PORT2), comma\n"
+        "# separated, send vendor host names to a local test server.\n"
+        "allow_private = %s\n"
+        "resolve = %s\n"
+        "connect_to = %s\n\n"
+        "[validation]\n"
+        "# TPM manufacturer + firmware versions to hold for an override,\n"
+        "# comma separated MANUFACTURER:VERSION items; MANUFACTURER is a\n"
+        "# vendor code (IFX, STM, IBM) or the certificate's id:XXXXXXXX,\n"
+        "# VERSION as the certificate's SAN (73.4 or id:00490004) or the\n"
+        "# TPM reports it in the enrollment (20191023.0); a trailing *\n"
+        "# matches a prefix. Example: IFX:4.3*, STM:73.4\n"
+        "deny_firmware = %s\n",
         cfg->database, cfg->trust_dir, cfg->signing_key, cfg->signing_cert,
         cfg->listen, cfg->workers, cfg->aia_enabled ? "true" : "false",
-        cfg->aia_allow != NULL ? cfg->aia_allow : "", cfg->aia_timeout);
+        cfg->aia_allow != NULL ? cfg->aia_allow : "", cfg->aia_timeout,
+        cfg->aia_allow_private ? "true" : "false",
+        cfg->aia_resolve != NULL ? cfg->aia_resolve : "",
+        cfg->aia_connect_to != NULL ? cfg->aia_connect_to : "",
+        cfg->deny_firmware != NULL ? cfg->deny_firmware : "");
     if (n < 0 || (size_t)n >= sizeof(buf)) {
         return latch_err_set(err, LATCH_E_USAGE, "configuration too long");
     }
@@ -250,5 +293,9 @@ latchd_config_free(struct latchd_config *cfg)
     free(cfg->signing_cert);
     free(cfg->listen);
     free(cfg->aia_allow);
+    free(cfg->aia_resolve);
+    free(cfg->aia_connect_to);
+    free(cfg->deny_firmware);
+    ek_denylist_free(cfg->deny);
     memset(cfg, 0, sizeof(*cfg));
 }

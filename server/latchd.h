@@ -19,6 +19,8 @@
 
 #define LATCHD_CONF_NAME "latchd.conf"
 
+struct ek_denylist; /* ekcert.h */
+
 /*
  * DIR/latchd.conf (INI, read with inih). Paths are absolute after loading
  * (relative ones are taken relative to the data directory).
@@ -29,6 +31,8 @@
  *   [http]      listen = 127.0.0.1:8080
  *   [workers]   count = 2
  *   [aia]       enabled = false  allow = host1,host2  timeout = 5
+ *               allow_private = false  resolve =  connect_to =  (tests only)
+ *   [validation] deny_firmware = IFX:4.3*, id:00001014:id:20191023
  */
 struct latchd_config {
     char *data_dir;
@@ -41,6 +45,13 @@ struct latchd_config {
     bool aia_enabled;
     char *aia_allow; /* comma-separated host allowlist, may be "" */
     int aia_timeout; /* seconds */
+    /* Tests only: loopback/private AIA targets, curl resolve/connect-to. */
+    bool aia_allow_private;
+    char *aia_resolve;    /* "HOST:PORT:ADDR[,...]", may be "" */
+    char *aia_connect_to; /* "HOST:PORT:HOST2:PORT2[,...]", may be "" */
+    /* TPM manufacturer + firmware deny-list (ek_denylist_parse syntax). */
+    char *deny_firmware;      /* as written, may be "" */
+    struct ek_denylist *deny; /* parsed; NULL when the list is empty */
 };
 
 /* Reads DIR/latchd.conf into cfg (zeroed first). */

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <tss2/tss2_mu.h>
@@ -731,7 +732,44 @@ struct ek_opts {
     const char *cn;       /* subject CN, may hold NUL via cn_len */
     size_t cn_len;
     EVP_PKEY *pub; /* NULL: pki.ek_key */
+    bool oaep;     /* publish the RSA key under id-RSAES-OAEP */
 };
+
+/*
+ * Replaces x's SPKI algorithm with id-RSAES-OAEP (SHA-256, MGF1-SHA-256,
+ * no label: a TPM 2.0 chip, not the "TCPA" label of TPM 1.2); the key
+ * stays the PKCS#1 RSAPublicKey of pub.
+ */
+static void
+set_oaep_spki(X509 *x, EVP_PKEY *pub)
+{
+    RSA_OAEP_PARAMS *prm = RSA_OAEP_PARAMS_new();
+    X509_ALGOR *mgfhash = X509_ALGOR_new();
+    ASN1_STRING *mgfparam;
+    ASN1_STRING *seq;
+    unsigned char *der = NULL;
+    int len = i2d_PublicKey(pub, &der);
+
+    assert_true(len > 0);
+    assert_non_null(prm);
+    prm->hashFunc = X509_ALGOR_new();
+    prm->maskGenFunc = X509_ALGOR_new();
+    X509_ALGOR_set_md(prm->hashFunc, EVP_sha256());
+    X509_ALGOR_set_md(mgfhash, EVP_sha256());
+    mgfparam = ASN1_item_pack(mgfhash, ASN1_ITEM_rptr(X509_ALGOR), NULL);
+    assert_non_null(mgfparam);
+    assert_int_equal(X509_ALGOR_set0(prm->maskGenFunc, OBJ_nid2obj(NID_mgf1),
+                                     V_ASN1_SEQUENCE, mgfparam),
+                     1);
+    seq = ASN1_item_pack(prm, ASN1_ITEM_rptr(RSA_OAEP_PARAMS), NULL);
+    assert_non_null(seq);
+    assert_int_equal(X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x),
+                                            OBJ_nid2obj(NID_rsaesOaep),
+                                            V_ASN1_SEQUENCE, seq, der, len),
+                     1);
+    X509_ALGOR_free(mgfhash);
+    RSA_OAEP_PARAMS_free(prm);
+}
 
 static X509 *
 make_ek(const struct ek_opts *o, X509 *issuer, EVP_PKEY *ikey)
@@ -789,6 +827,9 @@ make_ek(const struct ek_opts *o, X509 *issuer, EVP_PKEY *ikey)
         X509_EXTENSION_free(e);
         ASN1_OCTET_STRING_free(os);
         ASN1_OBJECT_free(obj);
+    }
+    if (o->oaep) {
+        set_oaep_spki(x, o->pub != NULL ? o->pub : pki.ek_key);
     }
     sign(x, ikey);
     return x;
@@ -884,6 +925,72 @@ test_synthetic_baseline_is_valid(void **state)
         fail_msg("baseline: %s", res.detail);
     }
     assert_int_equal(res.chain_len, 3);
+}
+
+/*
+ * A TPM 2.0 EK certificate whose RSA key is published under rsaesOaep (as
+ * on some real chips): not TPM 1.2, its key is the modulus and exponent
+ * from the BIT STRING, it chains, and MakeCredential takes the key.
+ */
+static void
+test_tpm20_rsaes_oaep_ek_is_accepted_and_chains(void **state)
+{
+    const struct latch_ek_info *info = latch_ek_info_by_name("rsa2048");
+    struct ek_opts o;
+    struct ek_result res;
+    struct latch_report rep;
+    struct ek_verify_opts vo;
+    struct latch_err err;
+    struct ek_cert *c;
+    BIGNUM *n1 = NULL;
+    BIGNUM *n2 = NULL;
+    uint8_t name[34];
+    uint8_t secret[32];
+    uint8_t *blob = NULL;
+    uint8_t *enc = NULL;
+    size_t bloblen = 0;
+    size_t enclen = 0;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.oaep = true;
+    c = to_ek(make_ek(&o, pki.inter, pki.int_key));
+    assert_true(c->spki_rsaes_oaep);
+    assert_false(c->is_tpm12);
+    assert_int_equal(c->key_type, EK_KEY_RSA);
+    assert_int_equal(c->key_bits, 2048);
+    assert_int_equal(EVP_PKEY_get_bn_param(c->pkey, OSSL_PKEY_PARAM_RSA_N, &n1),
+                     1);
+    assert_int_equal(
+        EVP_PKEY_get_bn_param(pki.ek_key, OSSL_PKEY_PARAM_RSA_N, &n2), 1);
+    assert_int_equal(BN_cmp(n1, n2), 0);
+    BN_free(n1);
+    BN_free(n2);
+
+    memset(&vo, 0, sizeof(vo));
+    memset(&rep, 0, sizeof(rep));
+    vo.now = NOW;
+    assert_int_equal(
+        ek_verify(pki.trust, c, pki.helpers, &vo, &res, &rep, &err), LATCH_OK);
+    if (res.outcome != EK_VALID) {
+        fail_msg("rsaesOaep TPM 2.0 EK: %s", res.detail);
+    }
+    assert_int_equal(res.chain_len, 3);
+    assert_true(res.chain[2].pinned);
+
+    memset(name, 0x0b, sizeof(name));
+    name[0] = 0x00;
+    memset(secret, 0x5a, sizeof(secret));
+    assert_non_null(info);
+    if (latch_make_credential(c->pkey, info, name, sizeof(name), secret,
+                              sizeof(secret), &blob, &bloblen, &enc, &enclen,
+                              &err) != LATCH_OK) {
+        fail_msg("make credential: %s", err.msg);
+    }
+    assert_int_equal(enclen, 2 + 256);
+    free(blob);
+    free(enc);
+    ek_cert_free(c);
 }
 
 static void
@@ -1460,6 +1567,7 @@ main(void)
     };
     const struct CMUnitTest synthetic_tests[] = {
         cmocka_unit_test(test_synthetic_baseline_is_valid),
+        cmocka_unit_test(test_tpm20_rsaes_oaep_ek_is_accepted_and_chains),
         cmocka_unit_test(test_verify_rejects_unknown_critical_extension),
         cmocka_unit_test(test_verify_rejects_not_before_in_future),
         cmocka_unit_test(test_verify_expired_synthetic_needs_override),
