@@ -254,11 +254,14 @@ $(BUILD)/examples/%: $(OBJ)/examples/%.o $(BUILD)/liblatch.so
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(BUILD) -l:liblatch.so \
 		-Wl,-rpath,'$$ORIGIN/..'
 
-$(BUILD)/latch.pc: latch.pc.in
+# Rewritten only when PREFIX, LIBDIR, ... change, so install gets the
+# paths it was asked for.
+$(BUILD)/latch.pc: latch.pc.in FORCE
 	@mkdir -p $(@D)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		-e 's|@PRIVLIBS@|$(DEV_PKGS)|' $< > $@
+		-e 's|@PRIVLIBS@|$(DEV_PKGS)|' $< > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # Re-link the device side against another root, reusing every object:
 #   make relink OUT=dir LATCH_ROOT_CA=root.pem
