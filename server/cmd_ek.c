@@ -143,6 +143,12 @@ verify_one(struct ek_run *r, const char *file, json_t *items, bool json)
 }
 
 /* The configured trust directory, cache and AIA, when there is a config. */
+static const char *
+nonempty(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
 static enum latch_status
 from_config(struct latchd_env *env, struct ek_run *r, const char **trust_dir,
             bool no_aia, struct latch_err *err)
@@ -164,6 +170,9 @@ from_config(struct latchd_env *env, struct ek_run *r, const char **trust_dir,
         r->aia.enabled = r->cfg.aia_enabled;
         r->aia.allow_hosts = r->cfg.aia_allow;
         r->aia.timeout_ms = (long)r->cfg.aia_timeout * 1000L;
+        r->aia.allow_private = r->cfg.aia_allow_private;
+        r->aia.resolve = nonempty(r->cfg.aia_resolve);
+        r->aia.connect_to = nonempty(r->cfg.aia_connect_to);
     }
     /* The cache helps when the database is there; it is not required. */
     if (db_open(r->cfg.database, &r->db, err) == LATCH_OK &&
@@ -261,7 +270,11 @@ cmd_ek_verify(struct latchd_env *env, int argc, char **argv)
         goto out;
     }
     r.opts.aia = &r.aia;
+    /* --deny replaces the configured [validation] deny_firmware. */
     r.opts.deny = r.deny;
+    if (r.deny == NULL && r.have_cfg) {
+        r.opts.deny = r.cfg.deny;
+    }
     /* The pipeline's progress lines, on stderr, when asked for. */
     if (getenv("LATCHD_EK_PROGRESS") != NULL) {
         r.opts.progress = on_progress;

@@ -261,11 +261,11 @@ latchd_config_write(const struct latchd_config *cfg, struct latch_err *err)
         "connect_to = %s\n\n"
         "[validation]\n"
         "# TPM manufacturer + firmware versions to hold for an override,\n"
-        "# comma separated MANUFACTURER:VERSION items; MANUFACTURER is a\n"
-        "# vendor code (IFX, STM, IBM) or the certificate's id:XXXXXXXX,\n"
-        "# VERSION as the certificate's SAN (73.4 or id:00490004) or the\n"
-        "# TPM reports it in the enrollment (20191023.0); a trailing *\n"
-        "# matches a prefix. Example: IFX:4.3*, STM:73.4\n"
+        "# comma separated MANUFACTURER:VERSION items, matched against the\n"
+        "# EK certificate's SAN (IFX:4.3, or as written:\n"
+        "# id:49465800:id:00040003) and against what the TPM reports in\n"
+        "# the enrollment (IBM:20191023.0); a trailing * matches a prefix.\n"
+        "# Example: IFX:4.3*, STM:73.4 (docs/ek-certificates.md)\n"
         "deny_firmware = %s\n",
         cfg->database, cfg->trust_dir, cfg->signing_key, cfg->signing_cert,
         cfg->listen, cfg->workers, cfg->aia_enabled ? "true" : "false",

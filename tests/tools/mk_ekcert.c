@@ -5,10 +5,11 @@
  * critical TPM SAN, EKU 2.23.133.8.1) over a given EK public key with a
  * test vendor CA, as a manufacturing step for test boards. --oaep publishes
  * an RSA key under the rsaesOaep algorithm identifier (with OAEP
- * parameters), as some real TPM 2.0 chips do; --aia adds a caIssuers URL.
+ * parameters), as some real TPM 2.0 chips do; --aia adds a caIssuers URL;
+ * --no-san leaves the TPM SAN out (older chips).
  *
  *   mk_ekcert --ca-key KEY --ca-cert CERT --pub EK.pem -o OUT.der
- *             [--oaep] [--aia URL] [--manufacturer id:XXXXXXXX]
+ *             [--oaep] [--no-san] [--aia URL] [--manufacturer id:XXXXXXXX]
  *             [--model TEXT] [--version id:XXXXXXXX]
  */
 #include <getopt.h>
@@ -33,6 +34,7 @@ struct opts {
     const char *model;
     const char *version;
     int oaep;
+    int no_san;
 };
 
 static X509 *
@@ -215,7 +217,7 @@ issue(const struct opts *o)
                  rsa ? "critical,keyEncipherment" : "critical,keyAgreement") &&
          add_ext(x, ca, NID_ext_key_usage, "2.23.133.8.1") &&
          add_ext(x, ca, NID_authority_key_identifier, "keyid:always") &&
-         add_tpm_san(x, o);
+         (o->no_san || add_tpm_san(x, o));
     if (ok && o->aia != NULL) {
         ok = snprintf(aia, sizeof(aia), "caIssuers;URI:%s", o->aia) <
                  (int)sizeof(aia) &&
@@ -256,6 +258,7 @@ main(int argc, char **argv)
         {"pub", required_argument, NULL, 'p'},
         {"out", required_argument, NULL, 'o'},
         {"oaep", no_argument, NULL, 'O'},
+        {"no-san", no_argument, NULL, 'N'},
         {"aia", required_argument, NULL, 'a'},
         {"manufacturer", required_argument, NULL, 'm'},
         {"model", required_argument, NULL, 'M'},
@@ -287,6 +290,9 @@ main(int argc, char **argv)
         case 'O':
             o.oaep = 1;
             break;
+        case 'N':
+            o.no_san = 1;
+            break;
         case 'a':
             o.aia = optarg;
             break;
@@ -311,7 +317,8 @@ main(int argc, char **argv)
 
 usage:
     fprintf(stderr, "usage: mk_ekcert --ca-key KEY --ca-cert CERT --pub EK.pem "
-                    "-o OUT.der [--oaep] [--aia URL] [--manufacturer ID] "
+                    "-o OUT.der [--oaep] [--no-san] [--aia URL] "
+                    "[--manufacturer ID] "
                     "[--model TEXT] [--version ID]\n");
     return 2;
 }
