@@ -169,6 +169,123 @@ open_pg(struct db *db, const char *url, struct latch_err *err)
     return LATCH_OK;
 }
 
+/* Connects with url's parameters, but to the database named dbname. */
+static PGconn *
+pg_connect_to(PQconninfoOption *opts, const char *dbname)
+{
+    const char *keys[64];
+    const char *vals[64];
+    PQconninfoOption *o;
+    size_t n = 0;
+
+    for (o = opts; o->keyword != NULL && n < 63; o++) {
+        if (o->val == NULL || strcmp(o->keyword, "dbname") == 0) {
+            continue;
+        }
+        keys[n] = o->keyword;
+        vals[n] = o->val;
+        n++;
+    }
+    keys[n] = "dbname";
+    vals[n] = dbname;
+    keys[n + 1] = NULL;
+    vals[n + 1] = NULL;
+    return PQconnectdbParams(keys, vals, 0);
+}
+
+static const char *
+conninfo_get(PQconninfoOption *opts, const char *key)
+{
+    PQconninfoOption *o;
+
+    for (o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, key) == 0) {
+            return o->val;
+        }
+    }
+    return NULL;
+}
+
+/* CREATE DATABASE takes no parameters: the name is quoted by libpq. */
+static enum latch_status
+pg_create_named(PGconn *pg, const char *name, struct latch_err *err)
+{
+    enum latch_status st = LATCH_OK;
+    const char *params[1] = {name};
+    PGresult *res = NULL;
+    char *ident = NULL;
+    char *sql = NULL;
+    size_t len;
+
+    res = PQexecParams(pg, "SELECT 1 FROM pg_database WHERE datname = $1", 1,
+                       NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        st = latch_err_set(err, LATCH_E_IO, "database: %s", PQerrorMessage(pg));
+        goto out;
+    }
+    if (PQntuples(res) > 0) {
+        goto out;
+    }
+    ident = PQescapeIdentifier(pg, name, strlen(name));
+    len = ident == NULL ? 0 : strlen(ident) + 32;
+    sql = ident == NULL ? NULL : malloc(len);
+    if (sql == NULL) {
+        st = latch_err_set(err, LATCH_E_NOMEM, "database: out of memory");
+        goto out;
+    }
+    snprintf(sql, len, "CREATE DATABASE %s", ident);
+    PQclear(res);
+    res = PQexec(pg, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        st = latch_err_set(err, LATCH_E_IO, "database: create %s: %s", name,
+                           PQerrorMessage(pg));
+    }
+
+out:
+    PQclear(res);
+    PQfreemem(ident);
+    free(sql);
+    return st;
+}
+
+enum latch_status
+db_create_database(const char *url, struct latch_err *err)
+{
+    enum latch_status st;
+    PQconninfoOption *opts = NULL;
+    PGconn *pg = NULL;
+    const char *name;
+    char *perr = NULL;
+
+    if (strncmp(url, "postgresql://", 13) != 0 &&
+        strncmp(url, "postgres://", 11) != 0) {
+        return LATCH_OK;
+    }
+    opts = PQconninfoParse(url, &perr);
+    if (opts == NULL) {
+        st = latch_err_set(err, LATCH_E_USAGE, "database url: %s",
+                           perr != NULL ? perr : "out of memory");
+        PQfreemem(perr);
+        return st;
+    }
+    name = conninfo_get(opts, "dbname");
+    if (name == NULL || strcmp(name, "postgres") == 0) {
+        PQconninfoFree(opts);
+        return LATCH_OK;
+    }
+    pg = pg_connect_to(opts, "postgres");
+    if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+        st = latch_err_set(err, LATCH_E_IO,
+                           "database: connect to create %s: %s", name,
+                           pg != NULL ? PQerrorMessage(pg) : "out of memory");
+    } else {
+        st = pg_create_named(pg, name, err);
+    }
+    PQfinish(pg);
+    PQconninfoFree(opts);
+    return st;
+}
+
 enum latch_status
 db_open(const char *url, struct db **out, struct latch_err *err)
 {

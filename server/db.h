@@ -50,6 +50,15 @@ enum latch_status db_open(const char *url, struct db **out,
                           struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * For `latchd init`: creates the PostgreSQL database the URL names when it
+ * does not exist yet, connecting to the "postgres" maintenance database
+ * with the same credentials. A no-op for SQLite (the file is created by
+ * db_open) and for a database that exists.
+ */
+enum latch_status db_create_database(const char *url, struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* Closes the connection and every statement it cached. NULL is fine. */
 void db_close(struct db *db);
 

@@ -169,3 +169,30 @@ def test_ca_install_checks_key_and_usage(latchd, license_pki, tmp_path):
     res = latchd.run("ca", "install", bare)
     assert res.returncode == 1
     assert "digitalSignature" in res.stderr or "EKU" in res.stderr
+
+
+def test_init_creates_a_missing_postgresql_database(pg_cluster, tmp_path):
+    """`latchd init --database postgresql://.../NAME` creates NAME when the
+    cluster does not have it yet, then migrates it; a second data directory
+    on the same database finds it there and migrates nothing twice."""
+    import subprocess
+
+    from fixtures_latchd import LATCHD
+
+    name = "latch_fresh_%d" % os.getpid()
+    url = pg_cluster.url(name)
+    before = pg_cluster.psql("postgres",
+                             "SELECT count(*) FROM pg_database "
+                             "WHERE datname = '%s'" % name)
+    assert before.strip() == "0"
+    for sub in ("a", "b"):
+        res = subprocess.run(
+            [LATCHD, "init", "--data", str(tmp_path / sub), "--database",
+             url], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+    after = pg_cluster.psql("postgres",
+                            "SELECT count(*) FROM pg_database "
+                            "WHERE datname = '%s'" % name)
+    assert after.strip() == "1"
+    tables = pg_cluster.psql(name, "SELECT count(*) FROM audit_log")
+    assert int(tables.strip()) >= 0
