@@ -456,9 +456,21 @@ parse_body(struct latch_license *lic, const json_t *body, struct latch_err *err)
     return parse_binding(lic, body, err);
 }
 
+/*
+ * A certificate the caller already holds, with its DER: a license whose
+ * signature.certificate is exactly these bytes gets this X509 (a reference)
+ * instead of a second decode of the same bytes. The signer's self-check
+ * uses it; readers pass NULL and decode.
+ */
+struct known_cert {
+    X509 *x509;
+    const uint8_t *der;
+    size_t len;
+};
+
 static enum latch_status
 parse_signature(struct latch_license *lic, const json_t *doc,
-                struct latch_err *err)
+                const struct known_cert *known, struct latch_err *err)
 {
     const char *where = "signature";
     const unsigned char *p;
@@ -484,8 +496,14 @@ parse_signature(struct latch_license *lic, const json_t *doc,
     if (st != LATCH_OK) {
         goto out;
     }
-    p = der;
-    lic->signer = d2i_X509(NULL, &p, (long)derlen);
+    if (known != NULL && known->len == derlen &&
+        memcmp(known->der, der, derlen) == 0 && X509_up_ref(known->x509) == 1) {
+        lic->signer = known->x509;
+        p = der + derlen;
+    } else {
+        p = der;
+        lic->signer = d2i_X509(NULL, &p, (long)derlen);
+    }
     if (lic->signer == NULL || (size_t)(p - der) != derlen) {
         st = latch_err_ossl(err, LATCH_E_FORMAT,
                             "signature.certificate: not exactly one DER "
@@ -509,7 +527,8 @@ out:
 }
 
 static enum latch_status
-parse_doc(struct latch_license *lic, struct latch_err *err)
+parse_doc(struct latch_license *lic, const struct known_cert *known,
+          struct latch_err *err)
 {
     const char *format = NULL;
     json_t *body = NULL;
@@ -543,12 +562,12 @@ parse_doc(struct latch_license *lic, struct latch_err *err)
     if (st != LATCH_OK) {
         return st;
     }
-    return parse_signature(lic, lic->doc, err);
+    return parse_signature(lic, lic->doc, known, err);
 }
 
-enum latch_status
-latch_license_parse(const char *buf, size_t len, struct latch_license **out,
-                    struct latch_err *err)
+static enum latch_status
+license_parse(const char *buf, size_t len, const struct known_cert *known,
+              struct latch_license **out, struct latch_err *err)
 {
     struct latch_license *lic = NULL;
     enum latch_status st;
@@ -567,7 +586,7 @@ latch_license_parse(const char *buf, size_t len, struct latch_license **out,
     if (st != LATCH_OK) {
         goto out;
     }
-    st = parse_doc(lic, err);
+    st = parse_doc(lic, known, err);
     if (st != LATCH_OK) {
         goto out;
     }
@@ -577,6 +596,13 @@ latch_license_parse(const char *buf, size_t len, struct latch_license **out,
 out:
     latch_license_free(lic);
     return st;
+}
+
+enum latch_status
+latch_license_parse(const char *buf, size_t len, struct latch_license **out,
+                    struct latch_err *err)
+{
+    return license_parse(buf, len, NULL, out, err);
 }
 
 void
@@ -1167,6 +1193,37 @@ latch_license_verify(const struct latch_license *lic, X509 *root,
 
 /* ---- signing --------------------------------------------------------- */
 
+/*
+ * The orders of the two ECDSA curves and their halves, built once per
+ * process (an EC_GROUP per signature cost as much as the signature's
+ * hashing and encoding together). Read-only after the first use.
+ */
+static CRYPTO_ONCE curve_once = CRYPTO_ONCE_STATIC_INIT;
+static BIGNUM *curve_order[2];
+static BIGNUM *curve_half[2];
+
+static void
+curve_orders_init(void)
+{
+    static const int nids[2] = {NID_X9_62_prime256v1, NID_secp384r1};
+    EC_GROUP *g;
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        g = EC_GROUP_new_by_curve_name(nids[i]);
+        curve_order[i] = g != NULL ? BN_dup(EC_GROUP_get0_order(g)) : NULL;
+        curve_half[i] = BN_new();
+        if (curve_order[i] == NULL || curve_half[i] == NULL ||
+            BN_rshift1(curve_half[i], curve_order[i]) != 1) {
+            BN_free(curve_order[i]);
+            BN_free(curve_half[i]);
+            curve_order[i] = NULL;
+            curve_half[i] = NULL;
+        }
+        EC_GROUP_free(g);
+    }
+}
+
 /* Rewrites a DER ECDSA signature so that s <= n/2 (the low-S twin). */
 static enum latch_status
 ecdsa_low_s(int curve_nid, uint8_t **sig, size_t *siglen, struct latch_err *err)
@@ -1174,20 +1231,22 @@ ecdsa_low_s(int curve_nid, uint8_t **sig, size_t *siglen, struct latch_err *err)
     const unsigned char *p = *sig;
     const BIGNUM *r = NULL;
     const BIGNUM *s = NULL;
-    EC_GROUP *group = NULL;
+    const BIGNUM *order = NULL;
+    const BIGNUM *half = NULL;
     ECDSA_SIG *es = NULL;
-    BIGNUM *half = NULL;
     BIGNUM *nr = NULL;
     BIGNUM *ns = NULL;
     unsigned char *der = NULL;
     enum latch_status st = LATCH_OK;
+    size_t i = curve_nid == NID_secp384r1 ? 1 : 0;
     int derlen;
 
-    group = EC_GROUP_new_by_curve_name(curve_nid);
+    if (CRYPTO_THREAD_run_once(&curve_once, curve_orders_init) == 1) {
+        order = curve_order[i];
+        half = curve_half[i];
+    }
     es = d2i_ECDSA_SIG(NULL, &p, (long)*siglen);
-    half = BN_new();
-    if (group == NULL || es == NULL || half == NULL ||
-        BN_rshift1(half, EC_GROUP_get0_order(group)) != 1) {
+    if (order == NULL || es == NULL) {
         st = latch_err_ossl(err, LATCH_E_CRYPTO, "sign: low-S form");
         goto out;
     }
@@ -1197,8 +1256,7 @@ ecdsa_low_s(int curve_nid, uint8_t **sig, size_t *siglen, struct latch_err *err)
     }
     nr = BN_dup(r);
     ns = BN_new();
-    if (nr == NULL || ns == NULL ||
-        BN_sub(ns, EC_GROUP_get0_order(group), s) != 1 ||
+    if (nr == NULL || ns == NULL || BN_sub(ns, order, s) != 1 ||
         ECDSA_SIG_set0(es, nr, ns) != 1) {
         st = latch_err_ossl(err, LATCH_E_CRYPTO, "sign: low-S form");
         goto out;
@@ -1223,9 +1281,7 @@ out:
     OPENSSL_free(der);
     BN_free(nr);
     BN_free(ns);
-    BN_free(half);
     ECDSA_SIG_free(es);
-    EC_GROUP_free(group);
     return st;
 }
 
@@ -1272,11 +1328,10 @@ out:
 
 /* Builds the whole file as pretty-printed JSON with a final newline. */
 static enum latch_status
-assemble(const json_t *body, const struct key_alg *alg, X509 *cert,
-         const uint8_t *sig, size_t siglen, char **out, size_t *outlen,
-         struct latch_err *err)
+assemble(const json_t *body, const struct key_alg *alg, const uint8_t *der,
+         size_t derlen, const uint8_t *sig, size_t siglen, char **out,
+         size_t *outlen, struct latch_err *err)
 {
-    unsigned char *der = NULL;
     char *cert_b64 = NULL;
     char *sig_b64 = NULL;
     json_t *copy = NULL;
@@ -1285,14 +1340,8 @@ assemble(const json_t *body, const struct key_alg *alg, X509 *cert,
     char *buf = NULL;
     enum latch_status st;
     size_t len;
-    int derlen;
 
-    derlen = i2d_X509(cert, &der);
-    if (derlen <= 0) {
-        st = latch_err_ossl(err, LATCH_E_CRYPTO, "sign: certificate DER");
-        goto out;
-    }
-    st = latch_b64_encode(der, (size_t)derlen, &cert_b64);
+    st = latch_b64_encode(der, derlen, &cert_b64);
     if (st == LATCH_OK) {
         st = latch_b64_encode(sig, siglen, &sig_b64);
     }
@@ -1329,7 +1378,6 @@ out:
     json_decref(copy);
     free(sig_b64);
     free(cert_b64);
-    OPENSSL_free(der);
     return st;
 }
 
@@ -1337,9 +1385,12 @@ out:
  * Reads the signed file back with the device's own parser and checks the
  * signature over what that parser saw: a body that the reader would refuse,
  * or that canonicalizes differently after a round trip, never leaves here.
+ * The signing certificate is the one in hand (its DER is compared byte for
+ * byte), so it is not decoded again.
  */
 static enum latch_status
-self_check(const char *text, size_t len, struct latch_err *err)
+self_check(const char *text, size_t len, const struct known_cert *cert,
+           struct latch_err *err)
 {
     struct latch_err e = {LATCH_OK, ""};
     struct latch_license *lic = NULL;
@@ -1347,7 +1398,7 @@ self_check(const char *text, size_t len, struct latch_err *err)
     size_t msglen = 0;
     enum latch_status st;
 
-    st = latch_license_parse(text, len, &lic, err);
+    st = license_parse(text, len, cert, &lic, err);
     if (st != LATCH_OK) {
         latch_err_prefix(err, "sign: the license body breaks a format rule");
         goto out;
@@ -1374,6 +1425,8 @@ latch_license_sign(const json_t *body, EVP_PKEY *key, X509 *cert, char **out,
 {
     struct latch_err e = {LATCH_OK, ""};
     const struct key_alg *alg = NULL;
+    struct known_cert known = {cert, NULL, 0};
+    unsigned char *der = NULL;
     uint8_t *msg = NULL;
     uint8_t *sig = NULL;
     char *text = NULL;
@@ -1381,6 +1434,7 @@ latch_license_sign(const json_t *body, EVP_PKEY *key, X509 *cert, char **out,
     size_t siglen = 0;
     size_t textlen = 0;
     enum latch_status st;
+    int derlen;
 
     if (body == NULL || key == NULL || cert == NULL || out == NULL ||
         outlen == NULL) {
@@ -1408,11 +1462,18 @@ latch_license_sign(const json_t *body, EVP_PKEY *key, X509 *cert, char **out,
     if (st != LATCH_OK) {
         goto out;
     }
-    st = assemble(body, alg, cert, sig, siglen, &text, &textlen, err);
+    derlen = i2d_X509(cert, &der);
+    if (derlen <= 0) {
+        st = latch_err_ossl(err, LATCH_E_CRYPTO, "sign: certificate DER");
+        goto out;
+    }
+    known.der = der;
+    known.len = (size_t)derlen;
+    st = assemble(body, alg, der, known.len, sig, siglen, &text, &textlen, err);
     if (st != LATCH_OK) {
         goto out;
     }
-    st = self_check(text, textlen, err);
+    st = self_check(text, textlen, &known, err);
     if (st != LATCH_OK) {
         goto out;
     }
@@ -1421,6 +1482,7 @@ latch_license_sign(const json_t *body, EVP_PKEY *key, X509 *cert, char **out,
     text = NULL;
 
 out:
+    OPENSSL_free(der);
     free(text);
     free(sig);
     free(msg);

@@ -542,8 +542,9 @@ tpm_make_proof(struct core *c, const void *parsed, const char *device_id,
 {
     const struct latch_enrollment *e = parsed;
     const struct latch_ek_info *info;
-    struct ek_cert *cert = NULL;
+    EVP_PKEY *ekkey = NULL;
     enum latch_status st;
+    TPM2B_PUBLIC ek;
     TPM2B_PUBLIC ak;
     uint8_t name[LATCH_NAME_MAX];
     uint8_t digest[32];
@@ -564,8 +565,18 @@ tpm_make_proof(struct core *c, const void *parsed, const char *device_id,
     if (info == NULL) {
         return latch_err_set(err, LATCH_E_POLICY, "proof: unknown EK template");
     }
-    st = ek_cert_parse(e->ek_certificate.data, e->ek_certificate.len, &cert,
-                       NULL, err);
+    /*
+     * The EK key comes from the upload's EK public area, which validation
+     * proved to hold exactly the certificate's key
+     * (ek.public_matches_certificate, an invalid enrollment otherwise, so
+     * never approved). Decoding the certificate again through OpenSSL's
+     * key decoders cost more per license than the RSA-OAEP itself.
+     */
+    st = latch_tpm_public_unmarshal(e->ek_public.data, e->ek_public.len, &ek,
+                                    err);
+    if (st == LATCH_OK) {
+        st = latch_tpm_public_to_pkey(&ek.publicArea, &ekkey, err);
+    }
     if (st == LATCH_OK) {
         st = latch_tpm_public_unmarshal(e->ak_public.data, e->ak_public.len,
                                         &ak, err);
@@ -589,8 +600,8 @@ tpm_make_proof(struct core *c, const void *parsed, const char *device_id,
                            "validated AK name");
         goto out;
     }
-    st = latch_make_credential(cert->pkey, info, name, namelen, secret,
-                               secretlen, &blob, &bloblen, &enc, &enclen, err);
+    st = latch_make_credential(ekkey, info, name, namelen, secret, secretlen,
+                               &blob, &bloblen, &enc, &enclen, err);
     if (st != LATCH_OK) {
         goto out;
     }
@@ -615,7 +626,7 @@ out:
     free(enc64);
     free(blob);
     free(enc);
-    ek_cert_free(cert);
+    EVP_PKEY_free(ekkey);
     return st;
 }
 
