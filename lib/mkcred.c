@@ -287,66 +287,75 @@ out:
     return st;
 }
 
+/* The uncompressed point (0x04 || x || y) of an EC key, in one call. */
 static bool
-get_coord(EVP_PKEY *key, const char *param, uint8_t *out, size_t len)
+get_point(EVP_PKEY *key, uint8_t *out, size_t coordlen)
 {
-    BIGNUM *bn = NULL;
-    bool ok;
+    size_t len = 0;
 
-    ok = EVP_PKEY_get_bn_param(key, param, &bn) == 1 &&
-         BN_bn2binpad(bn, out, (int)len) == (int)len;
-    BN_free(bn);
-    return ok;
+    return EVP_PKEY_get_octet_string_param(key,
+                                           OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                           out, 1 + 2 * coordlen, &len) == 1 &&
+           len == 1 + 2 * coordlen && out[0] == 0x04;
 }
 
 /*
  * seed = KDFe(nameAlg, Z, "IDENTITY", Qe.x, Qek.x) with Z the x coordinate
  * of the ECDH product of a fresh ephemeral key and the EK; the encrypted
- * secret is the ephemeral public point (TPMS_ECC_POINT).
+ * secret is the ephemeral public point (TPMS_ECC_POINT). The ephemeral key
+ * is generated with the EK as its template (the group is copied, not
+ * built again from its name). check_ek_key() has checked that the EK point
+ * is on its curve; P-256 and P-384 have cofactor 1, so that is the whole
+ * peer validation ECDH needs and OpenSSL's second, full check (a scalar
+ * multiplication by the group order) is skipped.
  */
 static enum latch_status
 ecc_seed(EVP_PKEY *ek, TPMI_ALG_HASH hash, size_t dlen, uint8_t *seed,
          TPM2B_ENCRYPTED_SECRET *enc, struct latch_err *err)
 {
     uint8_t z[COORD_MAX];
-    uint8_t ekx[COORD_MAX];
+    uint8_t ekpt[1 + 2 * COORD_MAX];
+    uint8_t ephpt[1 + 2 * COORD_MAX];
     TPMS_ECC_POINT pt;
-    char group[64];
     EVP_PKEY *eph = NULL;
+    EVP_PKEY_CTX *gen = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     size_t coordlen;
-    size_t glen = 0;
     size_t zlen = sizeof(z);
     size_t off = 0;
     enum latch_status st = LATCH_OK;
 
     memset(&pt, 0, sizeof(pt));
     coordlen = ((size_t)EVP_PKEY_get_bits(ek) + 7) / 8;
-    if (coordlen == 0 || coordlen > COORD_MAX ||
-        EVP_PKEY_get_utf8_string_param(ek, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                       sizeof(group), &glen) != 1) {
+    if (coordlen == 0 || coordlen > COORD_MAX) {
         return latch_err_ossl(err, LATCH_E_FORMAT,
                               "make credential: EK curve unknown");
     }
-    eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
-    ctx = eph != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, eph, NULL) : NULL;
+    gen = EVP_PKEY_CTX_new_from_pkey(NULL, ek, NULL);
+    if (gen == NULL || EVP_PKEY_keygen_init(gen) != 1 ||
+        EVP_PKEY_keygen(gen, &eph) != 1) {
+        st = latch_err_ossl(err, LATCH_E_CRYPTO,
+                            "make credential: ephemeral EC key");
+        goto out;
+    }
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, eph, NULL);
     if (ctx == NULL || EVP_PKEY_derive_init(ctx) != 1 ||
-        EVP_PKEY_derive_set_peer(ctx, ek) != 1 ||
+        EVP_PKEY_derive_set_peer_ex(ctx, ek, 0) != 1 ||
         EVP_PKEY_derive(ctx, z, &zlen) != 1 || zlen != coordlen) {
         st = latch_err_ossl(err, LATCH_E_CRYPTO,
                             "make credential: ECDH with the EK failed");
         goto out;
     }
-    if (!get_coord(eph, OSSL_PKEY_PARAM_EC_PUB_X, pt.x.buffer, coordlen) ||
-        !get_coord(eph, OSSL_PKEY_PARAM_EC_PUB_Y, pt.y.buffer, coordlen) ||
-        !get_coord(ek, OSSL_PKEY_PARAM_EC_PUB_X, ekx, coordlen)) {
+    if (!get_point(eph, ephpt, coordlen) || !get_point(ek, ekpt, coordlen)) {
         st = latch_err_ossl(err, LATCH_E_CRYPTO,
                             "make credential: reading EC points failed");
         goto out;
     }
+    memcpy(pt.x.buffer, ephpt + 1, coordlen);
+    memcpy(pt.y.buffer, ephpt + 1 + coordlen, coordlen);
     pt.x.size = (UINT16)coordlen;
     pt.y.size = (UINT16)coordlen;
-    if (latch_kdfe(hash, z, zlen, "IDENTITY", pt.x.buffer, coordlen, ekx,
+    if (latch_kdfe(hash, z, zlen, "IDENTITY", pt.x.buffer, coordlen, ekpt + 1,
                    coordlen, (uint32_t)(dlen * 8), seed) != LATCH_OK) {
         st =
             latch_err_ossl(err, LATCH_E_CRYPTO, "make credential: KDFe failed");
@@ -364,6 +373,7 @@ ecc_seed(EVP_PKEY *ek, TPMI_ALG_HASH hash, size_t dlen, uint8_t *seed,
 out:
     OPENSSL_cleanse(z, sizeof(z));
     EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_CTX_free(gen);
     EVP_PKEY_free(eph);
     return st;
 }

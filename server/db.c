@@ -136,10 +136,13 @@ open_sqlite(struct db *db, const char *path, struct latch_err *err)
     /*
      * WAL lets readers run beside the one writer; synchronous=FULL makes a
      * commit durable before latchd writes the file that depends on it.
+     * temp_store=MEMORY keeps statement journals (the undo of one statement
+     * inside a transaction, never needed after a crash) in memory: in a
+     * file they grew by ~5 pages per license of a bulk transaction.
      */
     st = db_exec(db,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                 "PRAGMA foreign_keys=ON;",
+                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
                  err);
     if (st != LATCH_OK) {
         latch_err_prefix(err, path);
