@@ -148,6 +148,71 @@ api_list(struct http_req *r, list_fn fn)
     api_reply(r, 200, out);
 }
 
+typedef enum latch_status (*show_fn)(struct core *c, int64_t id, json_t **out,
+                                     struct latch_err *err);
+
+/* GET of one record by the numeric id in the first path segment. */
+static void
+api_show(struct http_req *r, show_fn fn)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *out = NULL;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    st = fn(c, web_seg_id(r, 0), &out, &err);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
+typedef enum latch_status (*reason_fn)(struct core *c, const char *actor,
+                                       int64_t id, const char *reason,
+                                       json_t **out, struct latch_err *err);
+
+/*
+ * A state change on the record named by the first path segment that needs
+ * a non-empty "reason" in the body (reject, revoke).
+ */
+static void
+api_with_reason(struct http_req *r, reason_fn fn)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    json_t *body = NULL;
+    json_t *out = NULL;
+    const char *reason;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return;
+    }
+    body = body_object(r, false);
+    if (body == NULL) {
+        return;
+    }
+    reason = jstring(body, "reason");
+    if (reason == NULL || reason[0] == '\0') {
+        json_decref(body);
+        api_error(r, 400, "reason_required", "give a \"reason\" string");
+        return;
+    }
+    st = fn(c, web_who(r)->actor, web_seg_id(r, 0), reason, &out, &err);
+    json_decref(body);
+    if (st != LATCH_OK) {
+        api_fail(r, st, &err);
+        return;
+    }
+    api_reply(r, 200, out);
+}
+
 void
 api_enr_list(struct http_req *r)
 {
@@ -192,21 +257,7 @@ api_enr_upload(struct http_req *r)
 void
 api_enr_show(struct http_req *r)
 {
-    struct latch_err err;
-    struct core *c = web_core(r);
-    json_t *out = NULL;
-    enum latch_status st;
-
-    latch_err_clear(&err);
-    if (c == NULL) {
-        return;
-    }
-    st = core_enrollment_show(c, web_seg_id(r, 0), &out, &err);
-    if (st != LATCH_OK) {
-        api_fail(r, st, &err);
-        return;
-    }
-    api_reply(r, 200, out);
+    api_show(r, core_enrollment_show);
 }
 
 void
@@ -262,35 +313,7 @@ api_enr_approve(struct http_req *r)
 void
 api_enr_reject(struct http_req *r)
 {
-    struct latch_err err;
-    struct core *c = web_core(r);
-    json_t *body = NULL;
-    json_t *out = NULL;
-    const char *reason;
-    enum latch_status st;
-
-    latch_err_clear(&err);
-    if (c == NULL) {
-        return;
-    }
-    body = body_object(r, false);
-    if (body == NULL) {
-        return;
-    }
-    reason = jstring(body, "reason");
-    if (reason == NULL || reason[0] == '\0') {
-        json_decref(body);
-        api_error(r, 400, "reason_required", "give a \"reason\" string");
-        return;
-    }
-    st = core_enrollment_reject(c, web_who(r)->actor, web_seg_id(r, 0), reason,
-                                &out, &err);
-    json_decref(body);
-    if (st != LATCH_OK) {
-        api_fail(r, st, &err);
-        return;
-    }
-    api_reply(r, 200, out);
+    api_with_reason(r, core_enrollment_reject);
 }
 
 /* --- licenses --------------------------------------------------------- */
@@ -465,21 +488,7 @@ api_lic_list(struct http_req *r)
 void
 api_lic_show(struct http_req *r)
 {
-    struct latch_err err;
-    struct core *c = web_core(r);
-    json_t *out = NULL;
-    enum latch_status st;
-
-    latch_err_clear(&err);
-    if (c == NULL) {
-        return;
-    }
-    st = core_license_show(c, web_seg_id(r, 0), &out, &err);
-    if (st != LATCH_OK) {
-        api_fail(r, st, &err);
-        return;
-    }
-    api_reply(r, 200, out);
+    api_show(r, core_license_show);
 }
 
 void
@@ -491,35 +500,7 @@ api_lic_download(struct http_req *r)
 void
 api_lic_revoke(struct http_req *r)
 {
-    struct latch_err err;
-    struct core *c = web_core(r);
-    json_t *body = NULL;
-    json_t *out = NULL;
-    const char *reason;
-    enum latch_status st;
-
-    latch_err_clear(&err);
-    if (c == NULL) {
-        return;
-    }
-    body = body_object(r, false);
-    if (body == NULL) {
-        return;
-    }
-    reason = jstring(body, "reason");
-    if (reason == NULL || reason[0] == '\0') {
-        json_decref(body);
-        api_error(r, 400, "reason_required", "give a \"reason\" string");
-        return;
-    }
-    st = core_license_revoke(c, web_who(r)->actor, web_seg_id(r, 0), reason,
-                             &out, &err);
-    json_decref(body);
-    if (st != LATCH_OK) {
-        api_fail(r, st, &err);
-        return;
-    }
-    api_reply(r, 200, out);
+    api_with_reason(r, core_license_revoke);
 }
 
 /* --- devices, customers, plans, audit ------------------------------------- */
