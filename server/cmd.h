@@ -60,6 +60,42 @@ struct core_list_opts;
 int cmd_list_opts(int argc, char **argv, unsigned int filters,
                   struct core_list_opts *opt);
 
+typedef enum latch_status (*cmd_list_fn)(struct core *c,
+                                         const struct core_list_opts *opt,
+                                         json_t **out, struct latch_err *err);
+
+/*
+ * Parses the list options (as cmd_list_opts), opens the core and runs fn.
+ * Returns 0 with the page in *page (the caller prints and releases it), 0
+ * with *page NULL when --json has already printed it, or the usage or
+ * failure exit code with *page NULL.
+ */
+int cmd_list_run(struct latchd_env *env, int argc, char **argv,
+                 unsigned int filters, cmd_list_fn fn, json_t **page);
+
+typedef enum latch_status (*cmd_show_fn)(struct core *c, int64_t id,
+                                         json_t **out, struct latch_err *err);
+
+/*
+ * "VERB ID": parses the one ID argument, opens the core and runs fn.
+ * Returns 0 with the record in *out (owned by the caller), or the usage or
+ * failure exit code with *out NULL.
+ */
+int cmd_show_id(struct latchd_env *env, int argc, char **argv, cmd_show_fn fn,
+                json_t **out);
+
+typedef enum latch_status (*cmd_reason_fn)(struct core *c, const char *actor,
+                                           int64_t id, const char *reason,
+                                           json_t **out, struct latch_err *err);
+
+/*
+ * "VERB ID --reason TEXT": parses the arguments, opens the core and runs fn
+ * as env->actor. Returns 0 with the result in *out (owned by the caller),
+ * or the usage or failure exit code with *out NULL.
+ */
+int cmd_with_reason(struct latchd_env *env, int argc, char **argv,
+                    cmd_reason_fn fn, json_t **out);
+
 /* A JSON string's value, or "-" for null/absent. */
 const char *cmd_str(const json_t *v);
 

@@ -16,40 +16,19 @@
 #include "core.h"
 #include "license.h"
 
-typedef enum latch_status (*list_fn)(struct core *c,
-                                     const struct core_list_opts *opt,
-                                     json_t **out, struct latch_err *err);
-
 /* Runs a list operation and prints JSON or "id name" lines. */
 static int
-run_list(struct latchd_env *env, int argc, char **argv, list_fn fn,
+run_list(struct latchd_env *env, int argc, char **argv, cmd_list_fn fn,
          const char *field)
 {
-    struct core_list_opts opt;
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *page = NULL;
     json_t *r;
     size_t i;
     int rc;
 
-    latch_err_clear(&err);
-    rc = cmd_list_opts(argc, argv, 0, &opt);
-    if (rc != 0) {
+    rc = cmd_list_run(env, argc, argv, 0, fn, &page);
+    if (rc != 0 || page == NULL) {
         return rc;
-    }
-    st = core_open(&env->cfg, env->db, &c, &err);
-    if (st == LATCH_OK) {
-        st = fn(c, &opt, &page, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
-    }
-    if (env->json) {
-        latchd_print_json(page);
-        return 0;
     }
     json_array_foreach(json_object_get(page, "items"), i, r)
     {
@@ -216,32 +195,15 @@ cmd_device_show(struct latchd_env *env, int argc, char **argv)
 int
 cmd_audit_list(struct latchd_env *env, int argc, char **argv)
 {
-    struct core_list_opts opt;
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *page = NULL;
     json_t *r;
     char *details;
     size_t i;
     int rc;
 
-    latch_err_clear(&err);
-    rc = cmd_list_opts(argc, argv, 0, &opt);
-    if (rc != 0) {
+    rc = cmd_list_run(env, argc, argv, 0, core_audit_list, &page);
+    if (rc != 0 || page == NULL) {
         return rc;
-    }
-    st = core_open(&env->cfg, env->db, &c, &err);
-    if (st == LATCH_OK) {
-        st = core_audit_list(c, &opt, &page, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
-    }
-    if (env->json) {
-        latchd_print_json(page);
-        return 0;
     }
     json_array_foreach(json_object_get(page, "items"), i, r)
     {

@@ -248,31 +248,15 @@ out:
 int
 cmd_enrollment_list(struct latchd_env *env, int argc, char **argv)
 {
-    struct core_list_opts opt;
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *page = NULL;
     json_t *r;
     size_t i;
     int rc;
 
-    latch_err_clear(&err);
-    rc = cmd_list_opts(argc, argv, CMD_LIST_STATE | CMD_LIST_DEVICE, &opt);
-    if (rc != 0) {
+    rc = cmd_list_run(env, argc, argv, CMD_LIST_STATE | CMD_LIST_DEVICE,
+                      core_enrollment_list, &page);
+    if (rc != 0 || page == NULL) {
         return rc;
-    }
-    st = core_open(&env->cfg, env->db, &c, &err);
-    if (st == LATCH_OK) {
-        st = core_enrollment_list(c, &opt, &page, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
-    }
-    if (env->json) {
-        latchd_print_json(page);
-        return 0;
     }
     printf("%-6s %-15s %-18s %-20s %s\n", "ID", "STATE", "DEVICE", "HOSTNAME",
            "CREATED");
@@ -335,26 +319,12 @@ print_show(json_t *e)
 int
 cmd_enrollment_show(struct latchd_env *env, int argc, char **argv)
 {
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *out = NULL;
-    int64_t id = 0;
+    int rc;
 
-    latch_err_clear(&err);
-    if (argc != 2) {
-        return latchd_usage(argv[0], "ID [--json]");
-    }
-    st = cmd_parse_id(argv[1], &id, &err);
-    if (st == LATCH_OK) {
-        st = core_open(&env->cfg, env->db, &c, &err);
-    }
-    if (st == LATCH_OK) {
-        st = core_enrollment_show(c, id, &out, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
+    rc = cmd_show_id(env, argc, argv, core_enrollment_show, &out);
+    if (rc != 0) {
+        return rc;
     }
     if (env->json) {
         latchd_print_json(out);
@@ -427,38 +397,12 @@ cmd_enrollment_approve(struct latchd_env *env, int argc, char **argv)
 int
 cmd_enrollment_reject(struct latchd_env *env, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"reason", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
-    };
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *out = NULL;
-    const char *reason = NULL;
-    int64_t id = 0;
-    int ch;
+    int rc;
 
-    latch_err_clear(&err);
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (ch != 'r') {
-            return latchd_usage(argv[0], "ID --reason TEXT [--json]");
-        }
-        reason = optarg;
-    }
-    if (optind + 1 != argc || reason == NULL) {
-        return latchd_usage(argv[0], "ID --reason TEXT [--json]");
-    }
-    st = cmd_parse_id(argv[optind], &id, &err);
-    if (st == LATCH_OK) {
-        st = core_open(&env->cfg, env->db, &c, &err);
-    }
-    if (st == LATCH_OK) {
-        st = core_enrollment_reject(c, env->actor, id, reason, &out, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
+    rc = cmd_with_reason(env, argc, argv, core_enrollment_reject, &out);
+    if (rc != 0) {
+        return rc;
     }
     return print_decision(env, out, "rejected");
 }

@@ -360,34 +360,17 @@ out:
 int
 cmd_license_list(struct latchd_env *env, int argc, char **argv)
 {
-    struct core_list_opts opt;
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *page = NULL;
     json_t *r;
     size_t i;
     int rc;
 
-    latch_err_clear(&err);
-    rc = cmd_list_opts(argc, argv,
-                       CMD_LIST_STATE | CMD_LIST_DEVICE | CMD_LIST_ENROLLMENT |
-                           CMD_LIST_CUSTOMER,
-                       &opt);
-    if (rc != 0) {
+    rc = cmd_list_run(env, argc, argv,
+                      CMD_LIST_STATE | CMD_LIST_DEVICE | CMD_LIST_ENROLLMENT |
+                          CMD_LIST_CUSTOMER,
+                      core_license_list, &page);
+    if (rc != 0 || page == NULL) {
         return rc;
-    }
-    st = core_open(&env->cfg, env->db, &c, &err);
-    if (st == LATCH_OK) {
-        st = core_license_list(c, &opt, &page, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
-    }
-    if (env->json) {
-        latchd_print_json(page);
-        return 0;
     }
     printf("%-6s %-11s %-6s %-18s %-6s %-20s %s\n", "ID", "STATE", "SERIAL",
            "DEVICE", "ENR", "CUSTOMER", "ISSUED");
@@ -448,26 +431,12 @@ print_license(struct latchd_env *env, json_t *out)
 int
 cmd_license_show(struct latchd_env *env, int argc, char **argv)
 {
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *out = NULL;
-    int64_t id = 0;
+    int rc;
 
-    latch_err_clear(&err);
-    if (argc != 2) {
-        return latchd_usage(argv[0], "ID [--json]");
-    }
-    st = cmd_parse_id(argv[1], &id, &err);
-    if (st == LATCH_OK) {
-        st = core_open(&env->cfg, env->db, &c, &err);
-    }
-    if (st == LATCH_OK) {
-        st = core_license_show(c, id, &out, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
+    rc = cmd_show_id(env, argc, argv, core_license_show, &out);
+    if (rc != 0) {
+        return rc;
     }
     return print_license(env, out);
 }
@@ -475,38 +444,12 @@ cmd_license_show(struct latchd_env *env, int argc, char **argv)
 int
 cmd_license_revoke(struct latchd_env *env, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"reason", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
-    };
-    struct latch_err err;
-    enum latch_status st;
-    struct core *c = NULL;
     json_t *out = NULL;
-    const char *reason = NULL;
-    int64_t id = 0;
-    int ch;
+    int rc;
 
-    latch_err_clear(&err);
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (ch != 'r') {
-            return latchd_usage(argv[0], "ID --reason TEXT [--json]");
-        }
-        reason = optarg;
-    }
-    if (optind + 1 != argc || reason == NULL) {
-        return latchd_usage(argv[0], "ID --reason TEXT [--json]");
-    }
-    st = cmd_parse_id(argv[optind], &id, &err);
-    if (st == LATCH_OK) {
-        st = core_open(&env->cfg, env->db, &c, &err);
-    }
-    if (st == LATCH_OK) {
-        st = core_license_revoke(c, env->actor, id, reason, &out, &err);
-    }
-    core_free(c);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
+    rc = cmd_with_reason(env, argc, argv, core_license_revoke, &out);
+    if (rc != 0) {
+        return rc;
     }
     return print_license(env, out);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* Copyright (c) 2026 The latch authors */
-/* cmd_util.c: option and output helpers shared by the latchd verbs. */
+/*
+ * cmd_util.c: option, run and output helpers shared by the latchd verbs.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +29,11 @@ cmd_list_opts(int argc, char **argv, unsigned int filters,
     int ch;
 
     memset(opt, 0, sizeof(*opt));
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (;;) {
+        ch = getopt_long(argc, argv, "", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
         switch (ch) {
         case 's':
             if ((filters & CMD_LIST_STATE) == 0) {
@@ -87,6 +93,115 @@ usage:
             (filters & CMD_LIST_CUSTOMER) != 0 ? " [--customer NAME]" : "",
             CORE_LIST_MAX);
     return 2;
+}
+
+int
+cmd_list_run(struct latchd_env *env, int argc, char **argv,
+             unsigned int filters, cmd_list_fn fn, json_t **page)
+{
+    struct core_list_opts opt;
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    int rc;
+
+    *page = NULL;
+    latch_err_clear(&err);
+    rc = cmd_list_opts(argc, argv, filters, &opt);
+    if (rc != 0) {
+        return rc;
+    }
+    st = core_open(&env->cfg, env->db, &c, &err);
+    if (st == LATCH_OK) {
+        st = fn(c, &opt, page, &err);
+    }
+    core_free(c);
+    if (st != LATCH_OK) {
+        json_decref(*page);
+        *page = NULL;
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(*page);
+        *page = NULL;
+    }
+    return 0;
+}
+
+int
+cmd_show_id(struct latchd_env *env, int argc, char **argv, cmd_show_fn fn,
+            json_t **out)
+{
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    int64_t id = 0;
+
+    *out = NULL;
+    latch_err_clear(&err);
+    if (argc != 2) {
+        return latchd_usage(argv[0], "ID [--json]");
+    }
+    st = cmd_parse_id(argv[1], &id, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
+    if (st == LATCH_OK) {
+        st = fn(c, id, out, &err);
+    }
+    core_free(c);
+    if (st != LATCH_OK) {
+        json_decref(*out);
+        *out = NULL;
+        return latchd_fail(env, st, &err);
+    }
+    return 0;
+}
+
+int
+cmd_with_reason(struct latchd_env *env, int argc, char **argv, cmd_reason_fn fn,
+                json_t **out)
+{
+    static const struct option longopts[] = {
+        {"reason", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    struct latch_err err;
+    enum latch_status st;
+    struct core *c = NULL;
+    const char *reason = NULL;
+    int64_t id = 0;
+    int ch;
+
+    *out = NULL;
+    latch_err_clear(&err);
+    for (;;) {
+        ch = getopt_long(argc, argv, "", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
+        if (ch != 'r') {
+            return latchd_usage(argv[0], "ID --reason TEXT [--json]");
+        }
+        reason = optarg;
+    }
+    if (optind + 1 != argc || reason == NULL) {
+        return latchd_usage(argv[0], "ID --reason TEXT [--json]");
+    }
+    st = cmd_parse_id(argv[optind], &id, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
+    if (st == LATCH_OK) {
+        st = fn(c, env->actor, id, reason, out, &err);
+    }
+    core_free(c);
+    if (st != LATCH_OK) {
+        json_decref(*out);
+        *out = NULL;
+        return latchd_fail(env, st, &err);
+    }
+    return 0;
 }
 
 const char *
