@@ -38,6 +38,9 @@ die() {
 
 cleanup() {
     trap - EXIT INT TERM
+    if [ -z "$latchd_pid" ] && [ -z "$boards" ]; then
+        return 0
+    fi
     if [ -n "$latchd_pid" ] && kill -0 "$latchd_pid" 2>/dev/null; then
         kill -TERM "$latchd_pid" 2>/dev/null || true
         wait "$latchd_pid" 2>/dev/null || true
@@ -70,6 +73,19 @@ api() {
     curl -sS --noproxy '*' -X "$method" -H "Authorization: Bearer $TOKEN" \
         "$@" "$URL/api/v1$path"
 }
+
+# Another demo still running in this directory owns its boards: wiping the
+# directory under it would orphan their swtpm processes.
+for pidfile in "$DEMO_DIR"/*/swtpm.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    state=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+    case "$state" in
+    "" | Z*) ;;
+    *) die "a demo is still running in $DEMO_DIR (swtpm pid $pid);" \
+        "stop it with Ctrl-C, or use DEMO_DIR=another-dir" ;;
+    esac
+done
 
 say "fresh demo directory $DEMO_DIR"
 rm -rf "$DEMO_DIR"
