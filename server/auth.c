@@ -107,6 +107,39 @@ is_hex(const char *s, size_t len)
     return i == len && s[i] == '\0';
 }
 
+/*
+ * Looks up the row whose SHA-256 column (the one parameter of sql) matches
+ * the hash of secret. Returns LATCH_OK with *out on that row (the caller
+ * calls db_done) or NULL when there is none.
+ */
+static enum latch_status
+find_by_hash(struct db *db, const char *sql, const char *secret,
+             struct db_stmt **out, struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    char hash[HEX256_LEN];
+    bool row = false;
+    enum latch_status rc;
+
+    *out = NULL;
+    rc = sha256_hex(secret, hash, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    rc = db_prepare(db, sql, &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_text(st, 1, hash);
+    rc = db_step(st, &row, err);
+    if (rc != LATCH_OK || !row) {
+        db_done(st);
+        return rc;
+    }
+    *out = st;
+    return LATCH_OK;
+}
+
 /* Runs a statement with two integer parameters and no result rows. */
 static enum latch_status
 exec_id(struct db *db, const char *sql, int64_t a, int64_t b,
@@ -303,8 +336,20 @@ int_or_null(struct db_stmt *st, int col)
     return json_integer((json_int_t)db_col_int64(st, col));
 }
 
-enum latch_status
-auth_user_list(struct db *db, json_t **out, struct latch_err *err)
+static json_t *
+user_row(struct db_stmt *st)
+{
+    return json_pack(
+        "{s:I,s:s,s:s,s:b,s:I,s:o,s:s}", "id", (json_int_t)db_col_int64(st, 0),
+        "name", db_col_text(st, 1), "role", db_col_text(st, 2), "disabled",
+        db_col_int64(st, 3) != 0, "created_at", (json_int_t)db_col_int64(st, 4),
+        "last_signin_at", int_or_null(st, 5), "created_by", db_col_text(st, 6));
+}
+
+/* Runs a query without parameters into {"items": [row_of(each row)]}. */
+static enum latch_status
+list_rows(struct db *db, const char *sql, json_t *(*row_of)(struct db_stmt *),
+          json_t **out, struct latch_err *err)
 {
     struct db_stmt *st = NULL;
     json_t *items = json_array();
@@ -315,24 +360,16 @@ auth_user_list(struct db *db, json_t **out, struct latch_err *err)
     if (items == NULL) {
         return latch_err_set(err, LATCH_E_NOMEM, "auth: out of memory");
     }
-    rc = db_prepare(db,
-                    "SELECT id, name, role, disabled, created_at, "
-                    "last_signin_at, created_by FROM users ORDER BY name",
-                    &st, err);
+    rc = db_prepare(db, sql, &st, err);
     while (rc == LATCH_OK) {
-        json_t *u = NULL;
+        json_t *v = NULL;
 
         rc = db_step(st, &row, err);
         if (rc != LATCH_OK || !row) {
             break;
         }
-        u = json_pack("{s:I,s:s,s:s,s:b,s:I,s:o,s:s}", "id",
-                      (json_int_t)db_col_int64(st, 0), "name",
-                      db_col_text(st, 1), "role", db_col_text(st, 2),
-                      "disabled", db_col_int64(st, 3) != 0, "created_at",
-                      (json_int_t)db_col_int64(st, 4), "last_signin_at",
-                      int_or_null(st, 5), "created_by", db_col_text(st, 6));
-        if (u == NULL || json_array_append_new(items, u) != 0) {
+        v = row_of(st);
+        if (v == NULL || json_array_append_new(items, v) != 0) {
             rc = latch_err_set(err, LATCH_E_NOMEM, "auth: out of memory");
         }
     }
@@ -343,6 +380,15 @@ auth_user_list(struct db *db, json_t **out, struct latch_err *err)
     }
     *out = json_pack("{s:o}", "items", items);
     return LATCH_OK;
+}
+
+enum latch_status
+auth_user_list(struct db *db, json_t **out, struct latch_err *err)
+{
+    return list_rows(db,
+                     "SELECT id, name, role, disabled, created_at, "
+                     "last_signin_at, created_by FROM users ORDER BY name",
+                     user_row, out, err);
 }
 
 struct user_update_tx {
@@ -812,11 +858,9 @@ auth_session_check(struct db *db, const char *sid,
                    bool *ok, struct latch_err *err)
 {
     struct db_stmt *st = NULL;
-    char hash[HEX256_LEN];
     int64_t now = (int64_t)time(NULL);
     int64_t created;
     int64_t seen;
-    bool row = false;
     bool expired;
     enum latch_status rc;
 
@@ -825,23 +869,13 @@ auth_session_check(struct db *db, const char *sid,
     if (sid == NULL || !is_hex(sid, AUTH_SID_LEN - 1)) {
         return LATCH_OK;
     }
-    rc = sha256_hex(sid, hash, err);
-    if (rc != LATCH_OK) {
-        return rc;
-    }
-    rc = db_prepare(db,
-                    "SELECT s.id, s.user_id, s.csrf, s.created_at, "
-                    "s.last_seen, u.name, u.role, u.disabled "
-                    "FROM sessions s JOIN users u ON u.id = s.user_id "
-                    "WHERE s.sid_sha256 = ?",
-                    &st, err);
-    if (rc != LATCH_OK) {
-        return rc;
-    }
-    db_bind_text(st, 1, hash);
-    rc = db_step(st, &row, err);
-    if (rc != LATCH_OK || !row) {
-        db_done(st);
+    rc = find_by_hash(db,
+                      "SELECT s.id, s.user_id, s.csrf, s.created_at, "
+                      "s.last_seen, u.name, u.role, u.disabled "
+                      "FROM sessions s JOIN users u ON u.id = s.user_id "
+                      "WHERE s.sid_sha256 = ?",
+                      sid, &st, err);
+    if (rc != LATCH_OK || st == NULL) {
         return rc;
     }
     p->session_id = db_col_int64(st, 0);
@@ -1026,46 +1060,23 @@ auth_token_create(struct db *db, const char *actor, enum auth_role role,
     return LATCH_OK;
 }
 
+static json_t *
+token_row(struct db_stmt *st)
+{
+    return json_pack(
+        "{s:I,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)db_col_int64(st, 0),
+        "name", db_col_text(st, 1), "role", db_col_text(st, 2), "created_at",
+        (json_int_t)db_col_int64(st, 3), "created_by", db_col_text(st, 4),
+        "last_used_at", int_or_null(st, 5), "revoked_at", int_or_null(st, 6));
+}
+
 enum latch_status
 auth_token_list(struct db *db, json_t **out, struct latch_err *err)
 {
-    struct db_stmt *st = NULL;
-    json_t *items = json_array();
-    bool row = false;
-    enum latch_status rc;
-
-    *out = NULL;
-    if (items == NULL) {
-        return latch_err_set(err, LATCH_E_NOMEM, "auth: out of memory");
-    }
-    rc = db_prepare(db,
-                    "SELECT id, name, role, created_at, created_by, "
-                    "last_used_at, revoked_at FROM api_tokens ORDER BY id",
-                    &st, err);
-    while (rc == LATCH_OK) {
-        json_t *t = NULL;
-
-        rc = db_step(st, &row, err);
-        if (rc != LATCH_OK || !row) {
-            break;
-        }
-        t = json_pack("{s:I,s:s,s:s,s:I,s:s,s:o,s:o}", "id",
-                      (json_int_t)db_col_int64(st, 0), "name",
-                      db_col_text(st, 1), "role", db_col_text(st, 2),
-                      "created_at", (json_int_t)db_col_int64(st, 3),
-                      "created_by", db_col_text(st, 4), "last_used_at",
-                      int_or_null(st, 5), "revoked_at", int_or_null(st, 6));
-        if (t == NULL || json_array_append_new(items, t) != 0) {
-            rc = latch_err_set(err, LATCH_E_NOMEM, "auth: out of memory");
-        }
-    }
-    db_done(st);
-    if (rc != LATCH_OK) {
-        json_decref(items);
-        return rc;
-    }
-    *out = json_pack("{s:o}", "items", items);
-    return LATCH_OK;
+    return list_rows(db,
+                     "SELECT id, name, role, created_at, created_by, "
+                     "last_used_at, revoked_at FROM api_tokens ORDER BY id",
+                     token_row, out, err);
 }
 
 struct revoke_tx {
@@ -1120,10 +1131,8 @@ auth_token_check(struct db *db, const char *token, struct auth_principal *p,
                  bool *ok, struct latch_err *err)
 {
     struct db_stmt *st = NULL;
-    char hash[HEX256_LEN];
     int64_t now = (int64_t)time(NULL);
     int64_t used;
-    bool row = false;
     bool valid;
     enum latch_status rc;
 
@@ -1133,21 +1142,11 @@ auth_token_check(struct db *db, const char *token, struct auth_principal *p,
         !is_hex(token + 3, AUTH_TOKEN_LEN - 4)) {
         return LATCH_OK;
     }
-    rc = sha256_hex(token, hash, err);
-    if (rc != LATCH_OK) {
-        return rc;
-    }
-    rc = db_prepare(db,
-                    "SELECT id, name, role, revoked_at, last_used_at "
-                    "FROM api_tokens WHERE token_sha256 = ?",
-                    &st, err);
-    if (rc != LATCH_OK) {
-        return rc;
-    }
-    db_bind_text(st, 1, hash);
-    rc = db_step(st, &row, err);
-    if (rc != LATCH_OK || !row) {
-        db_done(st);
+    rc = find_by_hash(db,
+                      "SELECT id, name, role, revoked_at, last_used_at "
+                      "FROM api_tokens WHERE token_sha256 = ?",
+                      token, &st, err);
+    if (rc != LATCH_OK || st == NULL) {
         return rc;
     }
     p->token_id = db_col_int64(st, 0);
