@@ -65,7 +65,7 @@ print_json(const struct status *s, int64_t now)
     char *text = NULL;
 
     latch_time_format(lic->valid_from, from);
-    features = dev_features_json(lic, now);
+    features = dev_features_json(lic, now, s->proof_st == LATCH_OK);
     doc = json_pack(
         "{s:b, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:{s:b}, s:o*}", "installed",
         1, "license_id", lic->license_id, "serial", (json_int_t)lic->serial,

@@ -64,7 +64,7 @@ dev_print_features(FILE *out, const struct latch_license *lic, int64_t now)
 }
 
 json_t *
-dev_features_json(const struct latch_license *lic, int64_t now)
+dev_features_json(const struct latch_license *lic, int64_t now, bool proven)
 {
     char when[LATCH_TIME_LEN];
     const struct latch_feature *f;
@@ -74,8 +74,9 @@ dev_features_json(const struct latch_license *lic, int64_t now)
 
     for (size_t i = 0; !bad && i < lic->nfeatures; i++) {
         f = &lic->features[i];
+        /* Fail closed: nothing is usable without a successful proof. */
         one = json_pack("{s:b, s:b}", "enabled", f->enabled, "usable",
-                        dev_feature_state(lic, f, now) == LATCH_OK);
+                        proven && dev_feature_state(lic, f, now) == LATCH_OK);
         bad = one == NULL;
         if (!bad && f->has_quantity) {
             bad = json_object_set_new(one, "quantity",

@@ -7,6 +7,7 @@
 #ifndef LATCH_CLI_DEVCOMMON_H
 #define LATCH_CLI_DEVCOMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,7 +33,12 @@ enum latch_status dev_feature_state(const struct latch_license *lic,
 void dev_print_features(FILE *out, const struct latch_license *lic,
                         int64_t now);
 
-/* The features as a JSON object (new reference), NULL on allocation failure. */
-json_t *dev_features_json(const struct latch_license *lic, int64_t now);
+/*
+ * The features as a JSON object (new reference), NULL on allocation failure.
+ * "usable" is true only when proven (the TPM proof succeeded) and the
+ * feature is enabled and valid at now.
+ */
+json_t *dev_features_json(const struct latch_license *lic, int64_t now,
+                          bool proven);
 
 #endif /* LATCH_CLI_DEVCOMMON_H */
