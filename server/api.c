@@ -60,9 +60,13 @@ api_fail(struct http_req *r, enum latch_status st, const struct latch_err *err)
     web_fail(r, st, err);
 }
 
-/* Parses the body as a JSON object; an empty body is {} when allowed. */
+/*
+ * Parses the body as a JSON object (an empty body is {} when allowed) with
+ * no member outside the NULL-terminated list allowed: a misspelt member
+ * ("valid_untill") is refused rather than silently ignored.
+ */
 static json_t *
-body_object(struct http_req *r, bool empty_ok)
+body_object(struct http_req *r, bool empty_ok, const char *const *allowed)
 {
     struct latch_err err;
     size_t len = 0;
@@ -82,7 +86,111 @@ body_object(struct http_req *r, bool empty_ok)
         api_error(r, 400, "bad_json", "the body must be a JSON object");
         return NULL;
     }
+    if (latch_json_only_members(doc, allowed, "body", &err) != LATCH_OK) {
+        json_decref(doc);
+        api_error(r, 400, "unknown_member", err.msg);
+        return NULL;
+    }
     return doc;
+}
+
+/*
+ * Fails naming key unless the member is absent or has the JSON type want
+ * (JSON_TRUE stands for either boolean).
+ */
+static enum latch_status
+member_type(const json_t *o, const char *key, json_type want,
+            struct latch_err *err)
+{
+    const json_t *v = json_object_get(o, key);
+    const char *name = want == JSON_STRING    ? "a string"
+                       : want == JSON_INTEGER ? "an integer"
+                       : want == JSON_ARRAY   ? "an array"
+                       : want == JSON_OBJECT  ? "an object"
+                                              : "true or false";
+
+    if (v == NULL || json_typeof(v) == want ||
+        (want == JSON_TRUE && json_is_boolean(v))) {
+        return LATCH_OK;
+    }
+    return latch_err_set(err, LATCH_E_USAGE, "\"%s\": expected %s", key, name);
+}
+
+/*
+ * The record id in path segment i: a decimal integer in 1..2^53-1. Anything
+ * else answers 404 naming the text given (never "enrollment 0") and
+ * returns 0.
+ */
+static int64_t
+api_seg_id(struct http_req *r, int i, const char *what)
+{
+    const char *seg = http_req_seg(r, i);
+    int64_t id = web_parse_id(seg);
+    char msg[160];
+
+    if (id > 0 && id <= LATCH_JSON_MAX_INT) {
+        return id;
+    }
+    snprintf(msg, sizeof(msg), "no %s \"%.64s\": ids are positive integers",
+             what, seg != NULL ? seg : "");
+    api_error(r, 404, "not_found", msg);
+    return 0;
+}
+
+/*
+ * Query parameter name as a positive integer (or 0 when allow_zero) up to
+ * max. Absent leaves *out untouched. Anything else answers 400 naming the
+ * parameter and the text and returns false.
+ */
+static bool
+query_int(struct http_req *r, const char *name, bool allow_zero, int64_t max,
+          int64_t *out)
+{
+    const char *s = http_req_query(r, name);
+    int64_t v;
+    char msg[200];
+
+    if (s == NULL) {
+        return true;
+    }
+    v = allow_zero && strcmp(s, "0") == 0 ? 0 : web_parse_id(s);
+    if ((v > 0 || (allow_zero && strcmp(s, "0") == 0)) && v <= max) {
+        *out = v;
+        return true;
+    }
+    snprintf(msg, sizeof(msg),
+             "query %s=\"%.64s\": expected an integer in "
+             "%d..%lld",
+             name, s, allow_zero ? 0 : 1, (long long)max);
+    api_error(r, 400, "bad_query", msg);
+    return false;
+}
+
+/* Query parameter name, when given, must be one of the NULL-terminated
+ * list ok; otherwise answers 400 listing them and returns false. */
+static bool
+query_enum(struct http_req *r, const char *name, const char *const *ok)
+{
+    const char *s = http_req_query(r, name);
+    char msg[400];
+    int n;
+
+    if (s == NULL) {
+        return true;
+    }
+    for (size_t i = 0; ok[i] != NULL; i++) {
+        if (strcmp(s, ok[i]) == 0) {
+            return true;
+        }
+    }
+    n = snprintf(msg, sizeof(msg), "query %s=\"%.64s\": expected one of", name,
+                 s);
+    for (size_t i = 0; ok[i] != NULL && n > 0 && (size_t)n < sizeof(msg); i++) {
+        n += snprintf(msg + n, sizeof(msg) - (size_t)n, "%s %s",
+                      i > 0 ? "," : "", ok[i]);
+    }
+    api_error(r, 400, "bad_query", msg);
+    return false;
 }
 
 static const char *
@@ -109,17 +217,43 @@ api_openapi(struct http_req *r)
 /* --- enrollments ------------------------------------------------------------
  */
 
-static void
-list_opts(struct http_req *r, struct core_list_opts *o)
+static const char *const enr_states[] = {
+    "pending",      "validating", "valid",    "invalid", "needs_override",
+    "unknown_root", "approved",   "rejected", NULL};
+static const char *const lic_states[] = {"active", "revoked", "superseded",
+                                         NULL};
+static const char *const no_states[] = {NULL};
+
+/*
+ * The list options from the query, each checked: a bad limit, after,
+ * order, state or enrollment_id answers 400 naming it (returns false)
+ * instead of falling back to a default that hides the mistake.
+ */
+static bool
+list_opts(struct http_req *r, struct core_list_opts *o,
+          const char *const *states)
 {
+    static const char *const orders[] = {"oldest", "newest", NULL};
     const char *order = http_req_query(r, "order");
+    int64_t limit = WEB_PAGE_ROWS;
+    int64_t after = 0;
+    int64_t enr = 0;
 
     web_list_opts(r, o);
+    if (!query_int(r, "limit", false, CORE_LIST_MAX, &limit) ||
+        !query_int(r, "after", true, LATCH_JSON_MAX_INT, &after) ||
+        !query_int(r, "enrollment_id", false, LATCH_JSON_MAX_INT, &enr) ||
+        !query_enum(r, "order", orders) || !query_enum(r, "state", states)) {
+        return false;
+    }
+    o->limit = (int)limit;
+    o->after_id = after;
     o->newest_first = order != NULL && strcmp(order, "newest") == 0;
     o->state = http_req_query(r, "state");
     o->device_id = http_req_query(r, "device_id");
     o->customer = http_req_query(r, "customer");
-    o->enrollment_id = web_parse_id(http_req_query(r, "enrollment_id"));
+    o->enrollment_id = enr;
+    return true;
 }
 
 typedef enum latch_status (*list_fn)(struct core *c,
@@ -127,7 +261,7 @@ typedef enum latch_status (*list_fn)(struct core *c,
                                      json_t **out, struct latch_err *err);
 
 static void
-api_list(struct http_req *r, list_fn fn)
+api_list(struct http_req *r, list_fn fn, const char *const *states)
 {
     struct core_list_opts o;
     struct latch_err err;
@@ -139,7 +273,9 @@ api_list(struct http_req *r, list_fn fn)
     if (c == NULL) {
         return;
     }
-    list_opts(r, &o);
+    if (!list_opts(r, &o, states)) {
+        return;
+    }
     st = fn(c, &o, &out, &err);
     if (st != LATCH_OK) {
         api_fail(r, st, &err);
@@ -153,18 +289,23 @@ typedef enum latch_status (*show_fn)(struct core *c, int64_t id, json_t **out,
 
 /* GET of one record by the numeric id in the first path segment. */
 static void
-api_show(struct http_req *r, show_fn fn)
+api_show(struct http_req *r, show_fn fn, const char *what)
 {
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
+    int64_t id;
     enum latch_status st;
 
     latch_err_clear(&err);
     if (c == NULL) {
         return;
     }
-    st = fn(c, web_seg_id(r, 0), &out, &err);
+    id = api_seg_id(r, 0, what);
+    if (id == 0) {
+        return;
+    }
+    st = fn(c, id, &out, &err);
     if (st != LATCH_OK) {
         api_fail(r, st, &err);
         return;
@@ -181,20 +322,26 @@ typedef enum latch_status (*reason_fn)(struct core *c, const char *actor,
  * a non-empty "reason" in the body (reject, revoke).
  */
 static void
-api_with_reason(struct http_req *r, reason_fn fn)
+api_with_reason(struct http_req *r, reason_fn fn, const char *what)
 {
+    static const char *const allowed[] = {"reason", NULL};
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *body = NULL;
     json_t *out = NULL;
     const char *reason;
+    int64_t id;
     enum latch_status st;
 
     latch_err_clear(&err);
     if (c == NULL) {
         return;
     }
-    body = body_object(r, false);
+    id = api_seg_id(r, 0, what);
+    if (id == 0) {
+        return;
+    }
+    body = body_object(r, false, allowed);
     if (body == NULL) {
         return;
     }
@@ -204,7 +351,7 @@ api_with_reason(struct http_req *r, reason_fn fn)
         api_error(r, 400, "reason_required", "give a \"reason\" string");
         return;
     }
-    st = fn(c, web_who(r)->actor, web_seg_id(r, 0), reason, &out, &err);
+    st = fn(c, web_who(r)->actor, id, reason, &out, &err);
     json_decref(body);
     if (st != LATCH_OK) {
         api_fail(r, st, &err);
@@ -216,7 +363,7 @@ api_with_reason(struct http_req *r, reason_fn fn)
 void
 api_enr_list(struct http_req *r)
 {
-    api_list(r, core_enrollment_list);
+    api_list(r, core_enrollment_list, enr_states);
 }
 
 void
@@ -257,7 +404,7 @@ api_enr_upload(struct http_req *r)
 void
 api_enr_show(struct http_req *r)
 {
-    api_show(r, core_enrollment_show);
+    api_show(r, core_enrollment_show, "enrollment");
 }
 
 void
@@ -265,16 +412,20 @@ api_enr_progress(struct http_req *r)
 {
     struct latch_err err;
     struct core *c = web_core(r);
-    const char *since = http_req_query(r, "since");
     json_t *out = NULL;
+    int64_t id;
+    int64_t since = 0;
     enum latch_status st;
 
     latch_err_clear(&err);
     if (c == NULL) {
         return;
     }
-    st = core_enrollment_progress(c, web_seg_id(r, 0), web_parse_id(since),
-                                  &out, &err);
+    id = api_seg_id(r, 0, "enrollment");
+    if (id == 0 || !query_int(r, "since", true, LATCH_JSON_MAX_INT, &since)) {
+        return;
+    }
+    st = core_enrollment_progress(c, id, since, &out, &err);
     if (st != LATCH_OK) {
         api_fail(r, st, &err);
         return;
@@ -285,23 +436,32 @@ api_enr_progress(struct http_req *r)
 void
 api_enr_approve(struct http_req *r)
 {
+    static const char *const allowed[] = {"override", NULL};
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *body = NULL;
     json_t *out = NULL;
+    int64_t id;
     enum latch_status st;
 
     latch_err_clear(&err);
     if (c == NULL) {
         return;
     }
-    body = body_object(r, true);
+    id = api_seg_id(r, 0, "enrollment");
+    if (id == 0) {
+        return;
+    }
+    body = body_object(r, true, allowed);
     if (body == NULL) {
         return;
     }
-    st = core_enrollment_approve(
-        c, web_who(r)->actor, web_seg_id(r, 0),
-        json_is_true(json_object_get(body, "override")), &out, &err);
+    st = member_type(body, "override", JSON_TRUE, &err);
+    if (st == LATCH_OK) {
+        st = core_enrollment_approve(
+            c, web_who(r)->actor, id,
+            json_is_true(json_object_get(body, "override")), &out, &err);
+    }
     json_decref(body);
     if (st != LATCH_OK) {
         api_fail(r, st, &err);
@@ -313,23 +473,28 @@ api_enr_approve(struct http_req *r)
 void
 api_enr_reject(struct http_req *r)
 {
-    api_with_reason(r, core_enrollment_reject);
+    api_with_reason(r, core_enrollment_reject, "enrollment");
 }
 
 /* --- licenses --------------------------------------------------------- */
 
 /*
  * One feature from "name[=quantity][@until]" or {"name", "quantity",
- * "valid_until"}.
+ * "valid_until"}. An object with any other member fails with
+ * LATCH_E_FORMAT (the caller answers unknown_member); every other mistake
+ * is LATCH_E_USAGE.
  */
 static enum latch_status
 feature_of(const json_t *v, struct core_feature *f, struct latch_err *err)
 {
+    static const char *const allowed[] = {"name", "quantity", "valid_until",
+                                          NULL};
     char spec[SPEC_MAX];
     const json_t *q;
     const char *name;
     const char *until;
     int n;
+    enum latch_status st;
 
     if (json_is_string(v)) {
         return core_feature_parse(json_string_value(v), f, err);
@@ -337,6 +502,13 @@ feature_of(const json_t *v, struct core_feature *f, struct latch_err *err)
     if (!json_is_object(v)) {
         return latch_err_set(err, LATCH_E_USAGE,
                              "features: each item is a string or an object");
+    }
+    st = latch_json_only_members(v, allowed, "features[]", err);
+    if (st == LATCH_OK) {
+        st = member_type(v, "valid_until", JSON_STRING, err);
+    }
+    if (st != LATCH_OK) {
+        return st;
     }
     name = jstring(v, "name");
     q = json_object_get(v, "quantity");
@@ -374,6 +546,16 @@ issue_req_of(const json_t *body, struct core_issue_req *req,
     enum latch_status st;
 
     memset(req, 0, sizeof(*req));
+    st = member_type(body, "plan", JSON_STRING, err);
+    if (st == LATCH_OK) {
+        st = member_type(body, "valid_until", JSON_STRING, err);
+    }
+    if (st == LATCH_OK) {
+        st = member_type(body, "supersede", JSON_TRUE, err);
+    }
+    if (st != LATCH_OK) {
+        return st;
+    }
     if (!json_is_integer(eid) || json_integer_value(eid) <= 0) {
         return latch_err_set(err, LATCH_E_USAGE,
                              "\"enrollment_id\": expected a positive integer");
@@ -426,6 +608,9 @@ issue_req_of(const json_t *body, struct core_issue_req *req,
 void
 api_lic_issue(struct http_req *r)
 {
+    static const char *const allowed[] = {
+        "enrollment_id", "customer",  "plan", "valid_until",
+        "features",      "supersede", NULL};
     struct core_feature *feats = NULL;
     struct core_issue_req req;
     struct latch_err err;
@@ -441,7 +626,7 @@ api_lic_issue(struct http_req *r)
     if (c == NULL) {
         return;
     }
-    body = body_object(r, false);
+    body = body_object(r, false, allowed);
     if (body == NULL) {
         return;
     }
@@ -451,6 +636,12 @@ api_lic_issue(struct http_req *r)
         goto out;
     }
     st = issue_req_of(body, &req, feats, &err);
+    if (st == LATCH_E_FORMAT) {
+        json_decref(body);
+        free(feats);
+        api_error(r, 400, "unknown_member", err.msg);
+        return;
+    }
     if (st == LATCH_OK) {
         st = core_license_issue(c, web_who(r)->actor, &req, &out, &file,
                                 &filelen, &err);
@@ -482,25 +673,29 @@ out:
 void
 api_lic_list(struct http_req *r)
 {
-    api_list(r, core_license_list);
+    api_list(r, core_license_list, lic_states);
 }
 
 void
 api_lic_show(struct http_req *r)
 {
-    api_show(r, core_license_show);
+    api_show(r, core_license_show, "license");
 }
 
 void
 api_lic_download(struct http_req *r)
 {
-    web_send_license_file(r, web_seg_id(r, 0));
+    int64_t id = api_seg_id(r, 0, "license");
+
+    if (id != 0) {
+        web_send_license_file(r, id);
+    }
 }
 
 void
 api_lic_revoke(struct http_req *r)
 {
-    api_with_reason(r, core_license_revoke);
+    api_with_reason(r, core_license_revoke, "license");
 }
 
 /* --- devices, customers, plans, audit ------------------------------------- */
@@ -508,7 +703,7 @@ api_lic_revoke(struct http_req *r)
 void
 api_dev_list(struct http_req *r)
 {
-    api_list(r, core_device_list);
+    api_list(r, core_device_list, no_states);
 }
 
 void
@@ -534,12 +729,13 @@ api_dev_show(struct http_req *r)
 void
 api_customer_list(struct http_req *r)
 {
-    api_list(r, core_customer_list);
+    api_list(r, core_customer_list, no_states);
 }
 
 void
 api_customer_add(struct http_req *r)
 {
+    static const char *const allowed[] = {"name", NULL};
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *body = NULL;
@@ -551,7 +747,7 @@ api_customer_add(struct http_req *r)
     if (c == NULL) {
         return;
     }
-    body = body_object(r, false);
+    body = body_object(r, false, allowed);
     if (body == NULL) {
         return;
     }
@@ -573,12 +769,13 @@ api_customer_add(struct http_req *r)
 void
 api_plan_list(struct http_req *r)
 {
-    api_list(r, core_plan_list);
+    api_list(r, core_plan_list, no_states);
 }
 
 void
 api_plan_add(struct http_req *r)
 {
+    static const char *const allowed[] = {"name", "features", NULL};
     struct core_feature *feats = NULL;
     struct latch_err err;
     struct core *c = web_core(r);
@@ -594,7 +791,7 @@ api_plan_add(struct http_req *r)
     if (c == NULL) {
         return;
     }
-    body = body_object(r, false);
+    body = body_object(r, false, allowed);
     if (body == NULL) {
         return;
     }
@@ -617,6 +814,12 @@ api_plan_add(struct http_req *r)
             st = feature_of(v, &feats[i], &err);
         }
     }
+    if (st == LATCH_E_FORMAT) {
+        json_decref(body);
+        free(feats);
+        api_error(r, 400, "unknown_member", err.msg);
+        return;
+    }
     if (st == LATCH_OK) {
         st = core_plan_add(c, web_who(r)->actor, name, feats,
                            json_array_size(fl), &out, &err);
@@ -633,5 +836,5 @@ api_plan_add(struct http_req *r)
 void
 api_audit_list(struct http_req *r)
 {
-    api_list(r, core_audit_list);
+    api_list(r, core_audit_list, no_states);
 }
