@@ -398,3 +398,34 @@ def test_ek_verify_with_data_uses_the_configured_deny_list(latchd, board,
     out = latchd.json("ek", "verify", cert, ok=False)
     assert out["items"][0]["outcome"] == "needs-override", out
     assert out["items"][0]["reason"] == "denylist", out
+
+
+def test_aia_resolve_entry_maps_the_vendor_host(vlatchd, device,
+                                                vendor_server, tmp_path):
+    aia_latchd(vlatchd, vendor_server)
+    set_conf(vlatchd, "aia", "connect_to", "")
+    set_conf(vlatchd, "aia", "resolve",
+             "%s:%d:127.0.0.1" % (AIA_HOST, vendor_server.port))
+    url = "http://%s:%d%s" % (AIA_HOST, vendor_server.port, AIA_PATH)
+    dev = device()
+    reissue_ek_cert(dev.board, "ecc-p256", "--aia", url)
+    out = imported(vlatchd, dev.enroll(str(tmp_path / "e.json"), "--ek",
+                                       "ecc-p256"))
+    assert out["state"] == "valid", out
+    assert "fetching issuer certificate from %s" % url in \
+        progress_of(vlatchd, out["id"])
+    assert vendor_server.hits[AIA_PATH] == 1
+
+
+def test_aia_private_address_refused_without_allow_private(vlatchd, device,
+                                                           vendor_server,
+                                                           tmp_path):
+    aia_latchd(vlatchd, vendor_server)
+    set_conf(vlatchd, "aia", "allow_private", "false")
+    dev = device()
+    reissue_ek_cert(dev.board, "ecc-p256", "--aia", AIA_URL)
+    out = imported(vlatchd, dev.enroll(str(tmp_path / "e.json"), "--ek",
+                                       "ecc-p256"))
+    assert out["state"] == "invalid", out
+    assert "127.0.0.1" in out["reason"], out["reason"]
+    assert vendor_server.hits[AIA_PATH] == 0
