@@ -5,8 +5,12 @@
  * writes enrollment.json for the license server. The device description
  * (hostname, DMI or device-tree product and serial) is informational.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +92,60 @@ collect_info(struct info_buf *b, struct latch_device_info *info)
     info->firmware_version = nonempty(b->firmware);
 }
 
+/* The files latch keeps in its state directory (lib/device.h). */
+static const char *const state_files[] = {
+    "ak.pub",          "ak.priv",         "ak.json",          "ak-pending.pub",
+    "ak-pending.priv", "ak-pending.json", LATCH_LICENSE_FILE, NULL};
+
+/*
+ * Refuses an output path that would replace the device's own state: one
+ * whose directory is the state directory or below it, or an existing file
+ * that is one of the state files under another name (a link). A directory
+ * that cannot be resolved yet is left to the write to report.
+ */
+static int
+check_out_path(const char *out, const char *state, struct latch_err *err)
+{
+    char copy[PATH_MAX], outdir[PATH_MAX], sdir[PATH_MAX], file[PATH_MAX];
+    struct stat osb, ssb;
+    size_t n;
+    int w;
+
+    if (strcmp(out, "-") == 0 || realpath(state, sdir) == NULL) {
+        return 0;
+    }
+    if (snprintf(copy, sizeof(copy), "%s", out) >= (int)sizeof(copy)) {
+        latch_err_set(err, LATCH_E_USAGE, "-o %s: path too long", out);
+        return 1;
+    }
+    if (realpath(dirname(copy), outdir) != NULL) {
+        n = strlen(sdir);
+        if (strncmp(outdir, sdir, n) == 0 &&
+            (outdir[n] == '\0' || outdir[n] == '/' || n == 1)) {
+            latch_err_set(err, LATCH_E_USAGE,
+                          "-o %s: refusing to write inside the state "
+                          "directory %s (it would replace the device's own "
+                          "files)",
+                          out, state);
+            return 1;
+        }
+    }
+    if (stat(out, &osb) != 0) {
+        return 0;
+    }
+    for (size_t i = 0; state_files[i] != NULL; i++) {
+        w = snprintf(file, sizeof(file), "%s/%s", sdir, state_files[i]);
+        if (w > 0 && w < (int)sizeof(file) && stat(file, &ssb) == 0 &&
+            ssb.st_dev == osb.st_dev && ssb.st_ino == osb.st_ino) {
+            latch_err_set(err, LATCH_E_USAGE,
+                          "-o %s: refusing to write over the state file %s",
+                          out, file);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int
 write_out(const char *path, const struct latch_enroll_result *res,
           struct latch_err *err)
@@ -122,6 +180,7 @@ cmd_enroll(int argc, char **argv)
     struct cli_common common = {0};
     struct info_buf ib;
     const char *out = NULL;
+    const char *state;
     FILE *msg;
     int c, rc;
 
@@ -172,9 +231,13 @@ cmd_enroll(int argc, char **argv)
 
     dev_quiet_tss();
     collect_info(&ib, &opts.info);
-    if (latch_device_open(common.tcti, common.state_dir, &dev, &err) !=
+    state = latch_device_state_dir(common.state_dir);
+    /* Checked again after enrolling: enroll may create the state dir. */
+    if (check_out_path(out, state, &err) != 0 ||
+        latch_device_open(common.tcti, common.state_dir, &dev, &err) !=
             LATCH_OK ||
         latch_device_enroll(dev, &opts, &res, &err) != LATCH_OK ||
+        check_out_path(out, state, &err) != 0 ||
         write_out(out, &res, &err) != 0) {
         rc = cli_fail("enroll", &err);
         goto done;

@@ -39,3 +39,36 @@ def test_status_json_features_are_unusable_when_the_proof_fails(
     st = json.loads(res.stdout)
     assert st["proof"]["ok"] is False
     assert all(not f["usable"] for f in st["features"].values())
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_enroll_refuses_to_write_its_output_over_the_state(device, tmp_path):
+    dev = device()
+    enrolled(dev, tmp_path)
+    blobs = {n: _read(os.path.join(dev.state, n))
+             for n in ("ak.pub", "ak.priv", "ak.json")}
+    name = os.path.basename(dev.state)
+    for out in (os.path.join(dev.state, "ak.pub"),
+                os.path.join(dev.state, "..", name, "ak.priv"),
+                os.path.join(dev.state, "enrollment.json")):
+        res = dev.latch("enroll", "-o", out)
+        assert res.returncode == EXIT["usage"], (out, res.stderr)
+        assert "-o " + out in res.stderr and "state" in res.stderr
+    assert not os.path.exists(os.path.join(dev.state, "enrollment.json"))
+
+    # A link elsewhere to a state file is refused too.
+    link = str(tmp_path / "link.pub")
+    os.link(os.path.join(dev.state, "ak.pub"), link)
+    res = dev.latch("enroll", "-o", link)
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "state file" in res.stderr
+    for n, data in blobs.items():
+        assert _read(os.path.join(dev.state, n)) == data, n
+    # The AK still works: enrolling elsewhere reuses it.
+    res = dev.latch("enroll", "-o", str(tmp_path / "again.json"))
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert "existing" in res.stdout
