@@ -39,6 +39,22 @@ migrate(struct latchd_env *env)
     return 0;
 }
 
+/* Parses the --role value, then migrates; 0 or the exit code. */
+static int
+role_then_migrate(struct latchd_env *env, const char *role_s,
+                  enum auth_role *role)
+{
+    struct latch_err err;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    st = auth_role_parse(role_s, role, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    return migrate(env);
+}
+
 /* --- serve ------------------------------------------------------------- */
 
 int
@@ -61,7 +77,11 @@ cmd_serve(struct latchd_env *env, int argc, char **argv)
 
     latch_err_clear(&err);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "", longopts, NULL);
+        if (c == -1) {
+            break;
+        }
         if (c == 'l') {
             listen = optarg;
         } else {
@@ -207,7 +227,11 @@ cmd_user_add(struct latchd_env *env, int argc, char **argv)
 
     latch_err_clear(&err);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "", longopts, NULL);
+        if (c == -1) {
+            break;
+        }
         if (c == 'r') {
             role_s = optarg;
         } else {
@@ -217,11 +241,7 @@ cmd_user_add(struct latchd_env *env, int argc, char **argv)
     if (optind != argc - 1 || role_s == NULL) {
         return latchd_usage(argv[0], usage);
     }
-    st = auth_role_parse(role_s, &role, &err);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
-    }
-    rc = migrate(env);
+    rc = role_then_migrate(env, role_s, &role);
     if (rc != 0) {
         return rc;
     }
@@ -318,7 +338,11 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
 
     latch_err_clear(&err);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "", longopts, NULL);
+        if (c == -1) {
+            break;
+        }
         if (c == 'r') {
             role_s = optarg;
         } else if (c == 'n') {
@@ -330,11 +354,7 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
     if (optind != argc || role_s == NULL) {
         return latchd_usage(argv[0], usage);
     }
-    st = auth_role_parse(role_s, &role, &err);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
-    }
-    rc = migrate(env);
+    rc = role_then_migrate(env, role_s, &role);
     if (rc != 0) {
         return rc;
     }
