@@ -17,6 +17,7 @@
 #include "filebatch.h"
 #include "fsutil.h"
 #include "license.h"
+#include "outfile.h"
 
 #define ISSUE_USAGE                                                            \
     "--enrollment ID... --customer NAME [--plan NAME] [--feature SPEC]... "    \
@@ -173,7 +174,7 @@ issue_one(struct latchd_env *env, struct core *c, struct issue_args *a,
         st = out_path(a, many, *out, path, sizeof(path), err);
     }
     if (st == LATCH_OK) {
-        st = latch_write_atomic(path, file, len, 0644, err);
+        st = out_write_new(path, file, len, 0644, err);
         if (st != LATCH_OK) {
             latch_err_prefix(err, "license stored, but its file could not "
                                   "be written (latchd license export)");
@@ -328,7 +329,12 @@ cmd_license_issue(struct latchd_env *env, int argc, char **argv)
         goto out;
     }
     many = a->nenrollments > 1 || a->count > 1;
-    st = core_open(&env->cfg, env->db, &c, &err);
+    /* Checked before anything is issued: no license row whose file cannot
+     * be written, never over an existing file or into the data dir. */
+    st = out_check(a->out, many, env->cfg.data_dir, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
     t0 = now_seconds();
     if (st == LATCH_OK && many) {
         st = issue_bulk(env, c, a, items, &err);
@@ -478,13 +484,16 @@ cmd_license_export(struct latchd_env *env, int argc, char **argv)
     }
     st = cmd_parse_id(argv[optind], &id, &err);
     if (st == LATCH_OK) {
+        st = out_check(path, false, env->cfg.data_dir, &err);
+    }
+    if (st == LATCH_OK) {
         st = core_open(&env->cfg, env->db, &c, &err);
     }
     if (st == LATCH_OK) {
         st = core_license_export(c, id, &file, &len, &err);
     }
     if (st == LATCH_OK) {
-        st = latch_write_atomic(path, file, len, 0644, &err);
+        st = out_write_new(path, file, len, 0644, &err);
     }
     free(file);
     core_free(c);

@@ -260,7 +260,8 @@ def test_kill_9_during_bulk_issuance(latchd, device, tmp_path, license_pki):
     # Every stored license is complete: its exported bytes are the ones
     # hashed at issuance and they verify against the license root.
     for r in got[:: max(1, len(got) // 10)]:
-        path = str(tmp_path / "exp.json")
+        # export never overwrites: one new file per license.
+        path = str(tmp_path / ("exp-%d.json" % r["id"]))
         latchd.json("license", "export", str(r["id"]), "-o", path)
         data = open(path, "rb").read()
         assert hashlib.sha256(data).hexdigest() == r["sha256"]
