@@ -23,13 +23,27 @@ latch_read_file(const char *path, size_t max, char **out, size_t *outlen,
     size_t got = 0;
     ssize_t n;
     int fd;
+    int fl;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /*
+     * O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever. Only regular files are read, in blocking mode.
+     */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd == -1) {
         return latch_err_set(err, LATCH_E_IO, "%s: %s", path, strerror(errno));
     }
-    if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) == -1) {
+        latch_err_set(err, LATCH_E_IO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
         latch_err_set(err, LATCH_E_IO, "%s: not a regular file", path);
+        goto out;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+        latch_err_set(err, LATCH_E_IO, "%s: fcntl: %s", path, strerror(errno));
         goto out;
     }
     if ((size_t)sb.st_size > max) {

@@ -12,6 +12,7 @@ import os
 import pytest
 
 from fixtures_device import EXIT, run
+from fixtures_pki import LATCH, LATCH_CA, default_body
 from test_device import FEATURES, activated, enrolled
 
 
@@ -72,3 +73,21 @@ def test_enroll_refuses_to_write_its_output_over_the_state(device, tmp_path):
     res = dev.latch("enroll", "-o", str(tmp_path / "again.json"))
     assert res.returncode == EXIT["ok"], res.stderr
     assert "existing" in res.stdout
+
+
+def test_a_fifo_as_input_is_refused_not_waited_on(device, license_pki,
+                                                  tmp_path):
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    dev = device()
+    lic = license_pki.sign(default_body(), str(tmp_path / "lic.json"))
+    for res in (run([LATCH, "verify", fifo], timeout=20),
+                run([LATCH, "verify", lic, "--root", fifo],
+                    timeout=20),
+                dev.latch("activate", fifo)):
+        assert res.returncode == EXIT["io"], res.args
+        assert fifo + ": not a regular file" in res.stderr, res.stderr
+    # latch-ca exits 1 on any failure.
+    res = run([LATCH_CA, "show", fifo], timeout=20)
+    assert res.returncode == 1
+    assert fifo + ": not a regular file" in res.stderr, res.stderr
