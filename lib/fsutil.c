@@ -106,7 +106,7 @@ write_all(int fd, const void *buf, size_t len, const char *path,
             continue;
         }
         if (n == -1) {
-            return latch_err_set(err, LATCH_E_IO, "%s: write: %s", path,
+            return latch_err_set(err, LATCH_E_IO, "cannot write %s: %s", path,
                                  strerror(errno));
         }
         p += n;
@@ -153,24 +153,25 @@ latch_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd == -1) {
-        return latch_err_set(err, LATCH_E_IO, "%s: %s", tmp, strerror(errno));
+        return latch_err_set(err, LATCH_E_IO, "cannot write %s: %s", path,
+                             strerror(errno));
     }
 
-    st = write_all(fd, buf, len, tmp, err);
+    st = write_all(fd, buf, len, path, err);
     if (st == LATCH_OK && fchmod(fd, mode) == -1) {
-        st = latch_err_set(err, LATCH_E_IO, "%s: chmod: %s", tmp,
+        st = latch_err_set(err, LATCH_E_IO, "cannot write %s: chmod: %s", path,
                            strerror(errno));
     }
     if (st == LATCH_OK && fsync(fd) == -1) {
-        st = latch_err_set(err, LATCH_E_IO, "%s: fsync: %s", tmp,
+        st = latch_err_set(err, LATCH_E_IO, "cannot write %s: fsync: %s", path,
                            strerror(errno));
     }
     if (close(fd) == -1 && st == LATCH_OK) {
-        st = latch_err_set(err, LATCH_E_IO, "%s: close: %s", tmp,
+        st = latch_err_set(err, LATCH_E_IO, "cannot write %s: close: %s", path,
                            strerror(errno));
     }
     if (st == LATCH_OK && rename(tmp, path) == -1) {
-        st = latch_err_set(err, LATCH_E_IO, "%s: rename: %s", path,
+        st = latch_err_set(err, LATCH_E_IO, "cannot write %s: rename: %s", path,
                            strerror(errno));
     }
     if (st != LATCH_OK) {

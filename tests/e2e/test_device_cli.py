@@ -91,3 +91,12 @@ def test_a_fifo_as_input_is_refused_not_waited_on(device, license_pki,
     res = run([LATCH_CA, "show", fifo], timeout=20)
     assert res.returncode == 1
     assert fifo + ": not a regular file" in res.stderr, res.stderr
+
+
+def test_write_errors_name_the_path_given_not_a_temp_file(device, tmp_path):
+    dev = device()
+    res = dev.latch("enroll", "-o", "/nonexistent/e.json")
+    assert res.returncode == EXIT["io"], res.stderr
+    assert ("cannot write /nonexistent/e.json: No such file or directory"
+            in res.stderr), res.stderr
+    assert ".tmp" not in res.stderr
