@@ -25,6 +25,8 @@
 #   clang-format                     make format-check
 #   clang libclang-rt-14-dev         libFuzzer harnesses (scripts/fuzz.sh)
 #   curl wrk xxd openssl             tests and benchmarks
+#   linux-perf valgrind              profiling the benchmarks (perf record
+#                                    -g, valgrind --tool=callgrind)
 #   nodejs npm                       front-end assets (htmx) at build time
 # With --arm64 (the aarch64 cross build): crossbuild-essential-arm64,
 #   qemu-user, pkgconf:arm64 and the :arm64 -dev packages of OpenSSL,
@@ -36,7 +38,7 @@ libmicrohttpd-dev libsqlite3-dev sqlite3 libpq-dev postgresql
 libcurl4-openssl-dev libargon2-dev libinih-dev libcmocka-dev swtpm
 swtpm-tools tpm2-tools python3 python3-pytest chromium chromium-driver
 python3-selenium clang-format clang libclang-rt-14-dev curl wrk xxd openssl
-file"
+file linux-perf valgrind"
 ARM64_PKGS="crossbuild-essential-arm64 qemu-user pkgconf:arm64 libssl-dev:arm64
 libtss2-dev:arm64 libjansson-dev:arm64"
 
