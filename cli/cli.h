@@ -78,6 +78,13 @@ int cli_fail(const char *verb, const struct latch_err *err);
 int cli_usage(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * For getopt_long()'s '?' or ':' (optstrings start with ':'; main() clears
+ * opterr): one message, "latch VERB: --root needs an argument" or
+ * "unknown option '--x'", and the usage line. Returns CLI_EXIT_USAGE.
+ */
+int cli_bad_option(const char *verb, int c, char *const *argv);
+
 /* Prints "usage: latch VERB ARGS" and the one-line help to out. */
 void cli_verb_help(FILE *out, const char *verb);
 

@@ -71,7 +71,7 @@ cmd_activate(int argc, char **argv)
     int c, rc;
 
     for (;;) {
-        c = getopt_long(argc, argv, "vh", longopts, NULL);
+        c = getopt_long(argc, argv, ":vh", longopts, NULL);
         if (c == -1) {
             break;
         }
@@ -84,7 +84,7 @@ cmd_activate(int argc, char **argv)
             cli_verb_help(stdout, "activate");
             return CLI_EXIT_OK;
         } else {
-            return cli_usage("activate", "unknown option");
+            return cli_bad_option("activate", c, argv);
         }
     }
     if (optind + 1 != argc) {

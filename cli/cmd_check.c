@@ -70,7 +70,7 @@ cmd_check(int argc, char **argv)
     int c, rc;
 
     for (;;) {
-        c = getopt_long(argc, argv, "qh", longopts, NULL);
+        c = getopt_long(argc, argv, ":qh", longopts, NULL);
         if (c == -1) {
             break;
         }
@@ -83,7 +83,7 @@ cmd_check(int argc, char **argv)
             cli_verb_help(stdout, "check");
             return CLI_EXIT_OK;
         } else {
-            return cli_usage("check", "unknown option");
+            return cli_bad_option("check", c, argv);
         }
     }
     if (optind + 1 != argc) {

@@ -185,7 +185,7 @@ cmd_enroll(int argc, char **argv)
     int c, rc;
 
     for (;;) {
-        c = getopt_long(argc, argv, "o:h", longopts, NULL);
+        c = getopt_long(argc, argv, ":o:h", longopts, NULL);
         if (c == -1) {
             break;
         }
@@ -222,7 +222,7 @@ cmd_enroll(int argc, char **argv)
             cli_verb_help(stdout, "enroll");
             return CLI_EXIT_OK;
         default:
-            return cli_usage("enroll", "unknown option");
+            return cli_bad_option("enroll", c, argv);
         }
     }
     if (out == NULL || optind != argc) {

@@ -115,7 +115,7 @@ cmd_status(int argc, char **argv)
     int c, rc;
 
     for (;;) {
-        c = getopt_long(argc, argv, "h", longopts, NULL);
+        c = getopt_long(argc, argv, ":h", longopts, NULL);
         if (c == -1) {
             break;
         }
@@ -126,7 +126,7 @@ cmd_status(int argc, char **argv)
             cli_verb_help(stdout, "status");
             return CLI_EXIT_OK;
         }
-        return cli_usage("status", "unknown option");
+        return cli_bad_option("status", c, argv);
     }
     if (optind != argc) {
         return cli_usage("status", "takes no operands");

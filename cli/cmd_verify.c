@@ -328,7 +328,7 @@ cmd_verify(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     optind = 1;
     for (;;) {
-        opt = getopt_long(argc, argv, "r:jh", opts, NULL);
+        opt = getopt_long(argc, argv, ":r:jh", opts, NULL);
         if (opt == -1) {
             break;
         }
@@ -343,7 +343,7 @@ cmd_verify(int argc, char **argv)
             help();
             return CLI_EXIT_OK;
         default:
-            return cli_usage(VERB, "unknown option");
+            return cli_bad_option(VERB, opt, argv);
         }
     }
     if (argc - optind != 1) {

@@ -4,6 +4,7 @@
  * common.c: what every latch verb shares: the exit-code map, error and
  * usage messages, the common options, and terminal-safe text.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -93,6 +94,37 @@ cli_usage(const char *verb, const char *fmt, ...)
     fputc('\n', stderr);
     cli_verb_help(stderr, verb);
     return CLI_EXIT_USAGE;
+}
+
+int
+cli_bad_option(const char *verb, int c, char *const *argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    char name[128], shown[160];
+    bool is_long = arg != NULL && strncmp(arg, "--", 2) == 0;
+    size_t n;
+
+    /*
+     * glibc: optopt is 0 for an unknown long option, the option's value
+     * for a known one given a missing or an unwanted "=ARG".
+     */
+    bool unwanted =
+        is_long && c == '?' && optopt != 0 && strchr(arg, '=') != NULL;
+
+    if (is_long && (c == ':' || optopt == 0 || unwanted)) {
+        n = strcspn(arg, "=");
+        snprintf(name, sizeof(name), "%.*s", (int)(n < 100 ? n : 100), arg);
+    } else {
+        snprintf(name, sizeof(name), "-%c", optopt);
+    }
+    cli_safe_text(name, shown, sizeof(shown));
+    if (c == ':') {
+        return cli_usage(verb, "%s needs an argument", shown);
+    }
+    if (unwanted) {
+        return cli_usage(verb, "%s takes no argument", shown);
+    }
+    return cli_usage(verb, "unknown option '%s'", shown);
 }
 
 bool

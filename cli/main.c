@@ -4,6 +4,7 @@
  * main.c: `latch` dispatches to one verb; the table comes from LATCH_VERBS
  * in cli.h and also drives `latch --help`.
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,8 @@ main(int argc, char **argv)
      * the next write.
      */
     signal(SIGPIPE, SIG_IGN);
+    /* The verbs report bad options themselves (cli_bad_option()). */
+    opterr = 0;
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

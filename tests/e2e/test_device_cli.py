@@ -100,3 +100,25 @@ def test_write_errors_name_the_path_given_not_a_temp_file(device, tmp_path):
     assert ("cannot write /nonexistent/e.json: No such file or directory"
             in res.stderr), res.stderr
     assert ".tmp" not in res.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["verify", "lic.json", "--root"],
+     "latch verify: --root needs an argument"),
+    (["verify", "lic.json", "-r"], "latch verify: -r needs an argument"),
+    (["verify", "--bogus", "lic.json"],
+     "latch verify: unknown option '--bogus'"),
+    (["status", "-x"], "latch status: unknown option '-x'"),
+    (["status", "--tcti"], "latch status: --tcti needs an argument"),
+    (["enroll", "-o"], "latch enroll: -o needs an argument"),
+    (["check", "--quantity=3", "base"],
+     "latch check: --quantity takes no argument"),
+])
+def test_option_errors_give_one_clear_message(args, message):
+    res = run([LATCH, *args])
+    assert res.returncode == EXIT["usage"]
+    lines = res.stderr.splitlines()
+    assert lines[0] == message, res.stderr
+    # Then only the verb's usage, no second complaint from getopt.
+    assert lines[1].startswith("usage: latch " + args[0]), res.stderr
+    assert "option" not in "\n".join(lines[1:]), res.stderr
