@@ -6,7 +6,8 @@
  * upload equal to the certificate's key and shaped by the named TCG
  * template, the AK public area's attributes, the AK name recomputed, the
  * device id. Proof: software MakeCredential to the certificate's EK key
- * and the recomputed AK name; nothing from the upload is taken on trust.
+ * (read from the EK public area that validation proved equal to it) and
+ * the recomputed AK name; nothing from the upload is taken unchecked.
  */
 #include <stdio.h>
 #include <stdlib.h>
