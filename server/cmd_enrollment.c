@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "core.h"
 #include "fsutil.h"
+#include "safeout.h"
 
 #define IMPORT_READ_MAX (1024 * 1024) /* larger files are not even read */
 #define WAIT_SECONDS    600
@@ -248,6 +249,7 @@ out:
 int
 cmd_enrollment_list(struct latchd_env *env, int argc, char **argv)
 {
+    char col[96];
     json_t *page = NULL;
     json_t *r;
     size_t i;
@@ -262,11 +264,12 @@ cmd_enrollment_list(struct latchd_env *env, int argc, char **argv)
            "CREATED");
     json_array_foreach(json_object_get(page, "items"), i, r)
     {
-        printf("%-6lld %-15s %-18.16s %-20.20s %s%s\n",
+        printf("%-6lld %-15s %-18.16s %-20s %s%s\n",
                (long long)json_integer_value(json_object_get(r, "id")),
                json_string_value(json_object_get(r, "state")),
                cmd_str(json_object_get(r, "device_id")),
-               cmd_str(json_object_get(r, "hostname")),
+               safeout_col(cmd_str(json_object_get(r, "hostname")), 20, col,
+                           sizeof(col)),
                cmd_str(json_object_get(r, "created_at")),
                json_is_true(json_object_get(r, "is_rotation"))
                    ? " (AK rotation)"

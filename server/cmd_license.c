@@ -18,6 +18,7 @@
 #include "fsutil.h"
 #include "license.h"
 #include "outfile.h"
+#include "safeout.h"
 
 #define ISSUE_USAGE                                                            \
     "--enrollment ID... --customer NAME [--plan NAME] [--feature SPEC]... "    \
@@ -366,6 +367,7 @@ out:
 int
 cmd_license_list(struct latchd_env *env, int argc, char **argv)
 {
+    char col[96];
     json_t *page = NULL;
     json_t *r;
     size_t i;
@@ -383,13 +385,14 @@ cmd_license_list(struct latchd_env *env, int argc, char **argv)
     json_array_foreach(json_object_get(page, "items"), i, r)
     {
         printf(
-            "%-6lld %-11s %-6lld %-18.16s %-6lld %-20.20s %s\n",
+            "%-6lld %-11s %-6lld %-18.16s %-6lld %-20s %s\n",
             (long long)json_integer_value(json_object_get(r, "id")),
             cmd_str(json_object_get(r, "state")),
             (long long)json_integer_value(json_object_get(r, "serial")),
             cmd_str(json_object_get(r, "device_id")),
             (long long)json_integer_value(json_object_get(r, "enrollment_id")),
-            cmd_str(json_object_get(r, "customer")),
+            safeout_col(cmd_str(json_object_get(r, "customer")), 20, col,
+                        sizeof(col)),
             cmd_str(json_object_get(r, "issued_at")));
     }
     cmd_print_next(page);

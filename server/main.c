@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "latchd.h"
+#include "safeout.h"
 
 #define ARGV0_MAX 96
 
@@ -141,6 +142,7 @@ main(int argc, char **argv)
         env.data_dir = NULL;
     }
     argc = take_globals(&env, argc, argv);
+    safeout_install(env.json);
     if (argc < 0) {
         fprintf(stderr, "latchd: --data needs a directory\n");
         return 2;
