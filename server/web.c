@@ -431,6 +431,38 @@ web_list_opts(const struct http_req *r, struct core_list_opts *o)
 }
 
 void
+web_state_filters(struct hbuf *b, const char *base, const char *const *states,
+                  const char *const *labels, const char *current,
+                  const char *form_attrs)
+{
+    html_raw(b, "<nav class=\"filters\" aria-label=\"state\"><a href=\"");
+    html_raw(b, base);
+    html_raw(b, "\"");
+    if (current == NULL) {
+        html_raw(b, " aria-current=\"true\"");
+    }
+    html_raw(b, ">all</a>");
+    for (size_t i = 0; states[i] != NULL; i++) {
+        html_raw(b, "<a href=\"");
+        html_raw(b, base);
+        html_fmt(b, "?state=%s\"%s>%s</a>", states[i],
+                 current != NULL && strcmp(current, states[i]) == 0
+                     ? " aria-current=\"true\""
+                     : "",
+                 labels != NULL ? labels[i] : states[i]);
+    }
+    html_raw(b, "</nav>\n<form class=\"filters\" method=\"get\" action=\"");
+    html_raw(b, base);
+    html_raw(b, "\"");
+    html_raw(b, form_attrs);
+    html_raw(b, ">");
+    if (current != NULL) {
+        html_fmt(b, "<input type=\"hidden\" name=\"state\" value=\"%s\">",
+                 current);
+    }
+}
+
+void
 web_pager(struct hbuf *b, const char *base, const json_t *list,
           const char *const *pairs)
 {

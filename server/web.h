@@ -124,6 +124,17 @@ void web_jtime(struct hbuf *b, const json_t *o, const char *key);
 const char *web_jstr(const json_t *o, const char *key);
 int64_t web_jint(const json_t *o, const char *key);
 
+/*
+ * The state filter of a list page at base (a constant path): an "all" link
+ * and one link per state (NULL-terminated; labels[i] is shown for states[i]
+ * when labels is not NULL), the current one marked; then the opening of
+ * the GET filter form (form_attrs, constant markup, follows its action)
+ * carrying the current state in a hidden input. The caller closes the form.
+ */
+void web_state_filters(struct hbuf *b, const char *base,
+                       const char *const *states, const char *const *labels,
+                       const char *current, const char *form_attrs);
+
 /* "Next page" button: a GET form to base (a constant path) carrying the
  * filter pairs (name, value, ..., NULL) in hidden inputs and list's
  * keyset cursor "next" as after=; nothing when next is null. */

@@ -19,6 +19,11 @@ static const char *const state_filters[] = {
     "review",         "pending",      "validating", "valid",    "invalid",
     "needs_override", "unknown_root", "approved",   "rejected", NULL};
 
+/* What the state filter shows for each of state_filters. */
+static const char *const state_labels[] = {
+    "awaiting review", "pending",      "validating", "valid",    "invalid",
+    "needs_override",  "unknown_root", "approved",   "rejected", NULL};
+
 static bool
 known_state(const char *s)
 {
@@ -334,27 +339,9 @@ web_enr_list(struct http_req *r)
         html_raw(&b, "<a class=\"button\" href=\"/enrollments/upload\">"
                      "Upload enrollments</a>");
     }
-    html_raw(&b, "</div>\n<nav class=\"filters\" aria-label=\"state\">");
-    html_raw(&b, "<a href=\"/enrollments\"");
-    if (state == NULL) {
-        html_raw(&b, " aria-current=\"true\"");
-    }
-    html_raw(&b, ">all</a>");
-    for (size_t i = 0; state_filters[i] != NULL; i++) {
-        html_fmt(&b, "<a href=\"/enrollments?state=%s\"%s>%s</a>",
-                 state_filters[i],
-                 state != NULL && strcmp(state, state_filters[i]) == 0
-                     ? " aria-current=\"true\""
-                     : "",
-                 strcmp(state_filters[i], "review") == 0 ? "awaiting review"
-                                                         : state_filters[i]);
-    }
-    html_raw(&b, "</nav>\n<form class=\"filters\" method=\"get\" "
-                 "action=\"/enrollments\" role=\"search\">");
-    if (state != NULL) {
-        html_fmt(&b, "<input type=\"hidden\" name=\"state\" value=\"%s\">",
-                 state);
-    }
+    html_raw(&b, "</div>\n");
+    web_state_filters(&b, "/enrollments", state_filters, state_labels, state,
+                      " role=\"search\"");
     html_fmt(&b,
              "<label for=\"q\" class=\"small\">Search</label>"
              "<input type=\"search\" id=\"q\" name=\"q\" maxlength=\"128\" "

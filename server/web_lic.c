@@ -386,22 +386,8 @@ web_lic_list(struct http_req *r)
     }
     hbuf_init(&b, HBUF_PAGE_MAX);
     web_page_begin(&b, r, "Licenses", "licenses");
-    html_raw(&b, "<h1>Licenses</h1>\n<nav class=\"filters\" "
-                 "aria-label=\"state\"><a href=\"/licenses\"");
-    html_raw(&b, state == NULL ? " aria-current=\"true\">all</a>" : ">all</a>");
-    for (size_t i = 0; lic_states[i] != NULL; i++) {
-        html_fmt(&b, "<a href=\"/licenses?state=%s\"%s>%s</a>", lic_states[i],
-                 state != NULL && strcmp(state, lic_states[i]) == 0
-                     ? " aria-current=\"true\""
-                     : "",
-                 lic_states[i]);
-    }
-    html_raw(&b, "</nav>\n<form class=\"filters\" method=\"get\" "
-                 "action=\"/licenses\">");
-    if (state != NULL) {
-        html_fmt(&b, "<input type=\"hidden\" name=\"state\" value=\"%s\">",
-                 state);
-    }
+    html_raw(&b, "<h1>Licenses</h1>\n");
+    web_state_filters(&b, "/licenses", lic_states, NULL, state, "");
     html_fmt(&b,
              "<label for=\"customer\" class=\"small\">Customer</label>"
              "<input type=\"search\" id=\"customer\" name=\"customer\" "
