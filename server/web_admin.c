@@ -19,34 +19,66 @@
 #define PLAN_FEATURES_MAX 64
 #define FILTER_MAX        256
 
-/* --- devices ---------------------------------------------------------- */
+typedef enum latch_status (*list_fn)(struct core *c,
+                                     const struct core_list_opts *opt,
+                                     json_t **out, struct latch_err *err);
 
-void
-web_dev_list(struct http_req *r)
+/*
+ * The page of fn that the request asks for (after=, limit=), or NULL when
+ * the failure reply has been sent.
+ */
+static json_t *
+fetch_list(struct http_req *r, list_fn fn, bool newest_first)
 {
     struct core_list_opts o;
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *list = NULL;
-    const json_t *d;
-    struct hbuf b;
-    size_t i;
     enum latch_status st;
 
     latch_err_clear(&err);
     if (c == NULL) {
-        return;
+        return NULL;
     }
     web_list_opts(r, &o);
-    o.newest_first = true;
-    st = core_device_list(c, &o, &list, &err);
+    o.newest_first = newest_first;
+    st = fn(c, &o, &list, &err);
     if (st != LATCH_OK) {
+        json_decref(list);
         web_fail(r, st, &err);
+        return NULL;
+    }
+    return list;
+}
+
+/* Opens a page with its heading and, when there is one, a problem banner. */
+static void
+page_begin(struct hbuf *b, struct http_req *r, const char *title,
+           const char *nav, const char *heading, const char *problem)
+{
+    hbuf_init(b, HBUF_PAGE_MAX);
+    web_page_begin(b, r, title, nav);
+    html_fmt(b, "<h1>%s</h1>\n", heading);
+    if (problem != NULL) {
+        html_fmt(b, "<div class=\"banner bad\" role=\"alert\">%s</div>\n",
+                 problem);
+    }
+}
+
+/* --- devices ---------------------------------------------------------- */
+
+void
+web_dev_list(struct http_req *r)
+{
+    json_t *list = fetch_list(r, core_device_list, true);
+    const json_t *d;
+    struct hbuf b;
+    size_t i;
+
+    if (list == NULL) {
         return;
     }
-    hbuf_init(&b, HBUF_PAGE_MAX);
-    web_page_begin(&b, r, "Devices", "devices");
-    html_raw(&b, "<h1>Devices</h1>\n");
+    page_begin(&b, r, "Devices", "devices", "Devices", NULL);
     if (json_array_size(json_object_get(list, "items")) == 0) {
         html_raw(&b, "<p class=\"empty\">No devices yet: a device appears "
                      "with its first validated enrollment.</p>\n");
@@ -137,32 +169,15 @@ web_dev_show(struct http_req *r)
 static void
 customers_page(struct http_req *r, unsigned status, const char *problem)
 {
-    struct core_list_opts o;
-    struct latch_err err;
-    struct core *c = web_core(r);
-    json_t *list = NULL;
+    json_t *list = fetch_list(r, core_customer_list, false);
     const json_t *it;
     struct hbuf b;
     size_t i;
-    enum latch_status st;
 
-    latch_err_clear(&err);
-    if (c == NULL) {
+    if (list == NULL) {
         return;
     }
-    web_list_opts(r, &o);
-    st = core_customer_list(c, &o, &list, &err);
-    if (st != LATCH_OK) {
-        web_fail(r, st, &err);
-        return;
-    }
-    hbuf_init(&b, HBUF_PAGE_MAX);
-    web_page_begin(&b, r, "Customers", "customers");
-    html_raw(&b, "<h1>Customers</h1>\n");
-    if (problem != NULL) {
-        html_fmt(&b, "<div class=\"banner bad\" role=\"alert\">%s</div>\n",
-                 problem);
-    }
+    page_begin(&b, r, "Customers", "customers", "Customers", problem);
     if (web_can(r, AUTH_APPROVER)) {
         html_raw(&b, "<form class=\"panel row\" method=\"post\" "
                      "action=\"/customers\">");
@@ -232,34 +247,17 @@ web_customer_add(struct http_req *r)
 static void
 plans_page(struct http_req *r, unsigned status, const char *problem)
 {
-    struct core_list_opts o;
-    struct latch_err err;
-    struct core *c = web_core(r);
-    json_t *list = NULL;
+    json_t *list = fetch_list(r, core_plan_list, false);
     const json_t *it;
     const json_t *f;
     struct hbuf b;
     size_t i;
     size_t j;
-    enum latch_status st;
 
-    latch_err_clear(&err);
-    if (c == NULL) {
+    if (list == NULL) {
         return;
     }
-    web_list_opts(r, &o);
-    st = core_plan_list(c, &o, &list, &err);
-    if (st != LATCH_OK) {
-        web_fail(r, st, &err);
-        return;
-    }
-    hbuf_init(&b, HBUF_PAGE_MAX);
-    web_page_begin(&b, r, "Plans", "plans");
-    html_raw(&b, "<h1>Feature plans</h1>\n");
-    if (problem != NULL) {
-        html_fmt(&b, "<div class=\"banner bad\" role=\"alert\">%s</div>\n",
-                 problem);
-    }
+    page_begin(&b, r, "Plans", "plans", "Feature plans", problem);
     html_raw(&b, "<table>\n<thead><tr><th>#</th><th>Name</th><th>Features"
                  "</th></tr></thead>\n<tbody hx-disable>\n");
     json_array_foreach(json_object_get(list, "items"), i, it)
@@ -719,13 +717,7 @@ users_page(struct http_req *r, unsigned status, const char *problem,
         web_fail(r, st, &err);
         return;
     }
-    hbuf_init(&b, HBUF_PAGE_MAX);
-    web_page_begin(&b, r, "Users", "users");
-    html_raw(&b, "<h1>Users and API tokens</h1>\n");
-    if (problem != NULL) {
-        html_fmt(&b, "<div class=\"banner bad\" role=\"alert\">%s</div>\n",
-                 problem);
-    }
+    page_begin(&b, r, "Users", "users", "Users and API tokens", problem);
     if (new_token != NULL) {
         html_fmt(&b,
                  "<div class=\"banner ok\" role=\"status\"><strong>New API "
