@@ -4,6 +4,7 @@
  * main.c: `latch` dispatches to one verb; the table comes from LATCH_VERBS
  * in cli.h and also drives `latch --help`.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +44,28 @@ usage(FILE *out)
                  "are listed in docs/operations.md.\n");
 }
 
+/*
+ * Output that could not be written (a full disk, a closed pipe) must not
+ * look like success: flush stdout and exit 3 when it failed.
+ */
+static int
+finish(const char *verb, int rc)
+{
+    int e = 0;
+
+    errno = 0;
+    if (fflush(stdout) != 0) {
+        e = errno;
+    }
+    if (ferror(stdout) || e != 0) {
+        fprintf(stderr, "latch%s%s: cannot write standard output: %s\n",
+                verb[0] != '\0' ? " " : "", verb,
+                e != 0 ? strerror(e) : "write error");
+        return rc == CLI_EXIT_OK ? CLI_EXIT_IO : rc;
+    }
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -68,7 +91,7 @@ main(int argc, char **argv)
         } else {
             usage(stdout);
         }
-        return CLI_EXIT_OK;
+        return finish("", CLI_EXIT_OK);
     }
     v = cli_verb_find(argv[1]);
     if (v == NULL) {
@@ -77,5 +100,5 @@ main(int argc, char **argv)
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    return v->fn(argc - 1, argv + 1);
+    return finish(v->name, v->fn(argc - 1, argv + 1));
 }

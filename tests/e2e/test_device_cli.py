@@ -8,10 +8,12 @@ enrollment argument checks.
 """
 import json
 import os
+import subprocess
 
 import pytest
 
 from fixtures_device import EXIT, run
+from fixtures_paths import device_cmd
 from fixtures_pki import LATCH, LATCH_CA, default_body
 from test_device import FEATURES, activated, enrolled
 
@@ -122,3 +124,33 @@ def test_option_errors_give_one_clear_message(args, message):
     # Then only the verb's usage, no second complaint from getopt.
     assert lines[1].startswith("usage: latch " + args[0]), res.stderr
     assert "option" not in "\n".join(lines[1:]), res.stderr
+
+
+def _to_full(args):
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        return subprocess.run(args, stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60, check=False)
+
+
+def test_output_that_cannot_be_written_is_a_failure(device, issue,
+                                                    license_pki, tmp_path):
+    lic = license_pki.sign(default_body(), str(tmp_path / "lic.json"))
+    assert run([LATCH, "verify", lic, "--root",
+                license_pki.root_pem]).returncode == EXIT["ok"]
+    res = _to_full([LATCH, "verify", lic, "--root", license_pki.root_pem])
+    assert res.returncode == EXIT["io"], res.stderr
+    assert ("latch verify: cannot write standard output: No space left on "
+            "device") in res.stderr
+
+    dev = device()
+    activated(dev, issue, tmp_path)
+    assert dev.latch("status").returncode == EXIT["ok"]
+    for verb in (("status",), ("status", "--json"), ("check", "seats",
+                                                     "--quantity")):
+        res = _to_full(device_cmd(dev.build.latch, verb[0], "--tcti",
+                                  dev.tcti, "--state-dir", dev.state,
+                                  *verb[1:]))
+        assert res.returncode == EXIT["io"], (verb, res.stderr)
+        assert "cannot write standard output" in res.stderr
+    res = _to_full([LATCH, "--help"])
+    assert res.returncode == EXIT["io"]
