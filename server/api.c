@@ -12,9 +12,10 @@
 
 #include "assets.h"
 #include "json.h"
+#include "license.h"
 #include "web.h"
 
-#define API_FEATURES_MAX 64
+#define API_FEATURES_MAX LATCH_FEATURES_MAX
 #define SPEC_MAX         160
 
 void

@@ -528,7 +528,12 @@ out:
     return st;
 }
 
-/* Plan features, then the request's, which replace same-named ones. */
+/*
+ * Plan features, then the request's: a request feature named like a plan
+ * feature overrides only the attributes it gives (quantity, valid_until)
+ * and keeps the plan's others (docs/operations.md, "Features"). A name
+ * given twice in one request is refused, as in a plan.
+ */
 static enum latch_status
 issue_features(struct core *c, const struct core_issue_req *req, json_t **out,
                struct latch_err *err)
@@ -584,7 +589,16 @@ issue_features(struct core *c, const struct core_issue_req *req, json_t **out,
         }
     }
     for (i = 0; i < req->nfeatures; i++) {
-        f = json_pack("{s:b}", "enabled", 1);
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(req->features[j].name, req->features[i].name) == 0) {
+                st = latch_err_set(err, LATCH_E_USAGE,
+                                   "feature %s is given twice",
+                                   req->features[i].name);
+                goto out;
+            }
+        }
+        f = json_object_get(fs, req->features[i].name);
+        f = f != NULL ? json_deep_copy(f) : json_pack("{s:b}", "enabled", 1);
         if (f != NULL && req->features[i].has_quantity) {
             json_object_set_new(f, "quantity",
                                 json_integer(req->features[i].quantity));
@@ -602,6 +616,12 @@ issue_features(struct core *c, const struct core_issue_req *req, json_t **out,
         st = latch_err_set(err, LATCH_E_USAGE,
                            "a license needs features: --plan and/or "
                            "--feature");
+        goto out;
+    }
+    if (json_object_size(fs) > LATCH_FEATURES_MAX) {
+        st = latch_err_set(err, LATCH_E_USAGE,
+                           "%zu features: a license holds at most %d",
+                           json_object_size(fs), LATCH_FEATURES_MAX);
         goto out;
     }
     *out = fs;
