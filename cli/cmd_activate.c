@@ -92,10 +92,10 @@ cmd_activate(int argc, char **argv)
     }
 
     dev_quiet_tss();
-    if (latch_read_file(argv[optind], LATCH_LICENSE_FILE_MAX, &buf, &len,
-                        &err) != LATCH_OK ||
-        latch_device_open(common.tcti, common.state_dir, &dev, &err) !=
+    if (latch_device_open(common.tcti, common.state_dir, &dev, &err) !=
             LATCH_OK ||
+        latch_read_file(argv[optind], LATCH_LICENSE_FILE_MAX, &buf, &len,
+                        &err) != LATCH_OK ||
         latch_device_activate(dev, buf, len, now, &lic, &rep, &err) !=
             LATCH_OK) {
         if (verbose) {

@@ -84,6 +84,18 @@ latch_device_open(const char *tcti, const char *state_dir,
 {
     struct latch_device *dev;
 
+    /* An empty path would name files at the root ("/license.json"). */
+    if (state_dir != NULL && state_dir[0] == '\0') {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "state directory: empty path (leave it unset "
+                             "for the default %s)",
+                             LATCH_STATE_DIR_DEFAULT);
+    }
+    if (tcti != NULL && tcti[0] == '\0') {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "TCTI: empty string (leave it unset for the "
+                             "default)");
+    }
     dev = calloc(1, sizeof(*dev));
     if (dev == NULL) {
         return latch_err_set(err, LATCH_E_NOMEM, "device: out of memory");

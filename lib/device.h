@@ -79,7 +79,8 @@ const char *latch_device_state_dir(const char *dir);
 /*
  * A device handle (tcti and state_dir as in latch_tpm_tcti() and
  * latch_device_state_dir(); both copied). Touches neither the TPM nor the
- * disk. Release with latch_device_close().
+ * disk. An empty (not NULL) tcti or state_dir is LATCH_E_USAGE. Release
+ * with latch_device_close().
  */
 enum latch_status latch_device_open(const char *tcti, const char *state_dir,
                                     struct latch_device **out,

@@ -154,3 +154,20 @@ def test_output_that_cannot_be_written_is_a_failure(device, issue,
         assert "cannot write standard output" in res.stderr
     res = _to_full([LATCH, "--help"])
     assert res.returncode == EXIT["io"]
+
+
+@pytest.mark.parametrize("verb", [("status",), ("check", "base"),
+                                  ("activate", "lic.json"),
+                                  ("enroll", "-o", "x.json")])
+def test_empty_state_dir_or_tcti_is_refused(verb, device):
+    dev = device()
+    # Device.latch() would take its own state for "": build argv by hand.
+    res = run(device_cmd(dev.build.latch, verb[0], "--tcti", dev.tcti,
+                         "--state-dir", "", *verb[1:]))
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "state directory: empty path" in res.stderr
+    res = run(device_cmd(dev.build.latch, verb[0], "--tcti", "",
+                         "--state-dir", dev.state, *verb[1:]))
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "TCTI: empty string" in res.stderr
+    assert not os.path.exists(dev.state)
