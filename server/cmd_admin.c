@@ -104,8 +104,11 @@ cmd_plan_add(struct latchd_env *env, int argc, char **argv)
     if (fs == NULL) {
         return latchd_fail(env, LATCH_E_NOMEM, NULL);
     }
-    while (st == LATCH_OK &&
-           (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while (st == LATCH_OK) {
+        ch = getopt_long(argc, argv, "", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
         if (ch != 'f' || n >= LATCH_FEATURES_MAX) {
             free(fs);
             return latchd_usage(argv[0], "NAME --feature "
@@ -290,7 +293,11 @@ cmd_worker(struct latchd_env *env, int argc, char **argv)
     int ch;
 
     latch_err_clear(&err);
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (;;) {
+        ch = getopt_long(argc, argv, "", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
         if (ch == 't' && cmd_parse_id(optarg, &n, &err) == LATCH_OK &&
             n <= 64) {
             continue;

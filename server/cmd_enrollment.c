@@ -188,7 +188,11 @@ cmd_enrollment_import(struct latchd_env *env, int argc, char **argv)
     int rc = 0;
 
     latch_err_clear(&err);
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (;;) {
+        ch = getopt_long(argc, argv, "", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
         if (ch != 'w') {
             return latchd_usage(argv[0], "FILE... [--wait] [--json]");
         }
@@ -358,35 +362,62 @@ print_decision(struct latchd_env *env, json_t *out, const char *verb)
     return 0;
 }
 
+/*
+ * Parses "ID [--flag]" into *id and *set. Returns 0, or the exit code after
+ * printing the usage or the malformed ID.
+ */
+static int
+id_and_flag(struct latchd_env *env, int argc, char **argv, const char *flag,
+            const char *usage, int64_t *id, bool *set)
+{
+    const struct option longopts[] = {
+        {flag, no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    struct latch_err err;
+    enum latch_status st;
+    int ch;
+
+    *set = false;
+    latch_err_clear(&err);
+    for (;;) {
+        ch = getopt_long(argc, argv, "", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
+        if (ch != 'f') {
+            return latchd_usage(argv[0], usage);
+        }
+        *set = true;
+    }
+    if (optind + 1 != argc) {
+        return latchd_usage(argv[0], usage);
+    }
+    st = cmd_parse_id(argv[optind], id, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    return 0;
+}
+
 int
 cmd_enrollment_approve(struct latchd_env *env, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"override", no_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
     struct latch_err err;
     enum latch_status st;
     struct core *c = NULL;
     json_t *out = NULL;
     bool override = false;
     int64_t id = 0;
-    int ch;
+    int rc;
 
+    rc = id_and_flag(env, argc, argv, "override", "ID [--override] [--json]",
+                     &id, &override);
+    if (rc != 0) {
+        return rc;
+    }
     latch_err_clear(&err);
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (ch != 'o') {
-            return latchd_usage(argv[0], "ID [--override] [--json]");
-        }
-        override = true;
-    }
-    if (optind + 1 != argc) {
-        return latchd_usage(argv[0], "ID [--override] [--json]");
-    }
-    st = cmd_parse_id(argv[optind], &id, &err);
-    if (st == LATCH_OK) {
-        st = core_open(&env->cfg, env->db, &c, &err);
-    }
+    st = core_open(&env->cfg, env->db, &c, &err);
     if (st == LATCH_OK) {
         st = core_enrollment_approve(c, env->actor, id, override, &out, &err);
     }
@@ -413,10 +444,6 @@ cmd_enrollment_reject(struct latchd_env *env, int argc, char **argv)
 int
 cmd_enrollment_revalidate(struct latchd_env *env, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"wait", no_argument, NULL, 'w'},
-        {NULL, 0, NULL, 0},
-    };
     struct latch_err err;
     enum latch_status st;
     struct core *c = NULL;
@@ -424,22 +451,15 @@ cmd_enrollment_revalidate(struct latchd_env *env, int argc, char **argv)
     json_t *ids = NULL;
     bool wait = false;
     int64_t id = 0;
-    int ch;
+    int rc;
 
+    rc = id_and_flag(env, argc, argv, "wait", "ID [--wait] [--json]", &id,
+                     &wait);
+    if (rc != 0) {
+        return rc;
+    }
     latch_err_clear(&err);
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (ch != 'w') {
-            return latchd_usage(argv[0], "ID [--wait] [--json]");
-        }
-        wait = true;
-    }
-    if (optind + 1 != argc) {
-        return latchd_usage(argv[0], "ID [--wait] [--json]");
-    }
-    st = cmd_parse_id(argv[optind], &id, &err);
-    if (st == LATCH_OK) {
-        st = core_open(&env->cfg, env->db, &c, &err);
-    }
+    st = core_open(&env->cfg, env->db, &c, &err);
     if (st == LATCH_OK) {
         st = core_enrollment_revalidate(c, env->actor, id, &out, &err);
     }
@@ -486,7 +506,11 @@ cmd_enrollment_progress(struct latchd_env *env, int argc, char **argv)
     int ch;
 
     latch_err_clear(&err);
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    for (;;) {
+        ch = getopt_long(argc, argv, "", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
         if (ch != 's' || cmd_parse_id(optarg, &since, &err) != LATCH_OK) {
             return latchd_usage(argv[0], "ID [--since MSG_ID] [--json]");
         }

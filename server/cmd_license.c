@@ -84,8 +84,11 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
     int ch;
 
     a->count = 1;
-    while (st == LATCH_OK &&
-           (ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    while (st == LATCH_OK) {
+        ch = getopt_long(argc, argv, "o:", longopts, NULL);
+        if (ch == -1) {
+            break;
+        }
         switch (ch) {
         case 'e':
             st = add_enrollment(a, optarg, err);
@@ -476,7 +479,11 @@ cmd_license_export(struct latchd_env *env, int argc, char **argv)
     int ch;
 
     latch_err_clear(&err);
-    while ((ch = getopt(argc, argv, "o:")) != -1) {
+    for (;;) {
+        ch = getopt(argc, argv, "o:");
+        if (ch == -1) {
+            break;
+        }
         if (ch != 'o') {
             return latchd_usage(argv[0], "ID -o FILE [--json]");
         }
