@@ -23,6 +23,23 @@ struct load_state {
     char bad[160];
 };
 
+/* Settings web.c reads from the same file (web_options_load). */
+static const char *const web_keys[] = {
+    "http",    "threads",      "http",    "cookie_secure", "http", "origin",
+    "session", "idle_minutes", "session", "max_hours",     NULL};
+
+static bool
+web_key(const char *section, const char *name)
+{
+    for (size_t i = 0; web_keys[i] != NULL; i += 2) {
+        if (strcmp(section, web_keys[i]) == 0 &&
+            strcmp(name, web_keys[i + 1]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int
 set_str(char **dst, const char *value)
 {
@@ -102,9 +119,16 @@ on_item(void *user, const char *section, const char *name, const char *value)
     } else if (strcmp(section, "validation") == 0 &&
                strcmp(name, "deny_firmware") == 0) {
         ok = set_str(&cfg->deny_firmware, value);
-    } else {
-        /* Other modules' sections are theirs to read; skip them. */
+    } else if (web_key(section, name)) {
+        /* web.c reads and checks these. */
         ok = 1;
+    } else {
+        /* A misspelt key (cookie_secur) must stop latchd, not be ignored. */
+        if (ls->bad[0] == '\0') {
+            snprintf(ls->bad, sizeof(ls->bad), "unknown key [%.40s] %.80s",
+                     section, name);
+        }
+        return 0;
     }
     if (!ok && ls->bad[0] == '\0') {
         snprintf(ls->bad, sizeof(ls->bad), "[%s] %s = %s", section, name,

@@ -80,10 +80,17 @@ parse_flag(const char *v, bool *out)
     return 0;
 }
 
+/* web_options_load's reader state: the options and the first bad key. */
+struct option_load {
+    struct web_options *o;
+    char bad[128];
+};
+
 static int
 on_option(void *user, const char *section, const char *name, const char *value)
 {
-    struct web_options *o = user;
+    struct option_load *ol = user;
+    struct web_options *o = ol->o;
     unsigned long n = 0;
     int ok = 1;
 
@@ -107,6 +114,10 @@ on_option(void *user, const char *section, const char *name, const char *value)
         ok = parse_uint(value, 24 * 30, &n) && n > 0;
         o->lim.absolute = (int64_t)n * 3600;
     }
+    if (!ok && ol->bad[0] == '\0') {
+        snprintf(ol->bad, sizeof(ol->bad), "[%.40s] %.60s = %.20s", section,
+                 name, value);
+    }
     return ok;
 }
 
@@ -114,6 +125,7 @@ enum latch_status
 web_options_load(const struct latchd_config *cfg, struct web_options *o,
                  struct latch_err *err)
 {
+    struct option_load ol = {o, ""};
     char path[4096];
     int n;
     int line;
@@ -131,14 +143,13 @@ web_options_load(const struct latchd_config *cfg, struct web_options *o,
     if (n < 0 || (size_t)n >= sizeof(path)) {
         return latch_err_set(err, LATCH_E_USAGE, "config path too long");
     }
-    line = ini_parse(path, on_option, o);
+    line = ini_parse(path, on_option, &ol);
     if (line < 0) {
         return latch_err_set(err, LATCH_E_IO, "%s: cannot read", path);
     }
     if (line > 0) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "%s line %d: bad value in [http] or [session]",
-                             path, line);
+        return latch_err_set(err, LATCH_E_USAGE, "%s line %d: bad value %s",
+                             path, line, ol.bad);
     }
     return LATCH_OK;
 }
