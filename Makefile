@@ -85,7 +85,8 @@ endif
 OPT ?= -O2 -g
 CFLAGS ?=
 LDFLAGS ?=
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(HARDEN) \
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DLATCH_VERSION=\"$(VERSION)\" \
+	-fPIC $(OPT) $(WARN) $(HARDEN) \
 	$(HARDEN_ARCH) \
 	-Iinclude -Ilib -I$(BUILD)/gen -Iserver $(CFLAGS)
 ALL_LDFLAGS := $(LDHARDEN) $(LDFLAGS)

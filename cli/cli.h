@@ -17,22 +17,26 @@
 
 #include "err.h"
 
-/* X(name, operands and options, one-line help), in `latch --help` order. */
+/*
+ * X(name, operands and options, one-line help, device), in `latch --help`
+ * order; device: the verb uses the TPM or the state directory and takes
+ * --tcti and --state-dir.
+ */
 #define LATCH_VERBS(X)                                                         \
     X(verify, "LICENSE [--root PEM] [--json]",                                 \
-      "check a license file offline: signature, chain, dates (no TPM)")        \
+      "check a license file offline: signature, chain, dates (no TPM)", false) \
     X(enroll,                                                                  \
       "-o FILE [--ek auto|rsa2048|ecc-p256|ecc-p384] [--ak ecc|rsa] [--label " \
       "TEXT] [--rotate] [--persist-ak]",                                       \
-      "enroll this TPM: write enrollment.json for the license server")         \
+      "enroll this TPM: write enrollment.json for the license server", true)   \
     X(activate, "LICENSE [-v]",                                                \
-      "prove a license with this TPM and install it")                          \
+      "prove a license with this TPM and install it", true)                    \
     X(status, "[--json]",                                                      \
-      "the installed license, its features, a fresh TPM proof")                \
+      "the installed license, its features, a fresh TPM proof", true)          \
     X(check, "FEATURE [--quantity]",                                           \
-      "exit 0 when FEATURE is enabled and valid now")
+      "exit 0 when FEATURE is enabled and valid now", true)
 
-#define LATCH_VERB_DECLARE(name, args, help)                                   \
+#define LATCH_VERB_DECLARE(name, args, help, device)                           \
     int cmd_##name(int argc, char **argv);
 LATCH_VERBS(LATCH_VERB_DECLARE)
 
@@ -41,10 +45,14 @@ struct cli_verb {
     int (*fn)(int argc, char **argv);
     const char *args;
     const char *help;
+    bool device; /* takes --tcti and --state-dir */
 };
 
 /* The verb called name, or NULL. */
 const struct cli_verb *cli_verb_find(const char *name);
+
+/* The options --tcti and --state-dir with their defaults, for help. */
+void cli_common_help(FILE *out);
 
 /*
  * Exit codes of `latch` (docs/operations.md). Every verb ends with
@@ -74,7 +82,10 @@ void cli_warnx(const char *verb, const char *fmt, ...)
 /* Prints err's message (or the status text) and returns its exit code. */
 int cli_fail(const char *verb, const struct latch_err *err);
 
-/* Prints the message and the verb's usage line; returns CLI_EXIT_USAGE. */
+/*
+ * Prints the message, the verb's usage line and its one-line help (not
+ * the option list) to stderr; returns CLI_EXIT_USAGE.
+ */
 int cli_usage(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -85,7 +96,10 @@ int cli_usage(const char *verb, const char *fmt, ...)
  */
 int cli_bad_option(const char *verb, int c, char *const *argv);
 
-/* Prints "usage: latch VERB ARGS" and the one-line help to out. */
+/*
+ * Prints "usage: latch VERB ARGS", the one-line help and, for the device
+ * verbs, the common options and their environment variables to out.
+ */
 void cli_verb_help(FILE *out, const char *verb);
 
 /*

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "device.h"
+#include "tpm.h"
 
 int
 cli_exit_code(enum latch_status st)
@@ -72,6 +74,25 @@ cli_fail(const char *verb, const struct latch_err *err)
 }
 
 void
+cli_common_help(FILE *out)
+{
+    fprintf(out,
+            "  --tcti TCTI      the TPM: swtpm:..., device:/dev/tpmrm0, ...\n"
+            "                   (default $%s, else %s)\n"
+            "  --state-dir DIR  the AK and license files\n"
+            "                   (default $%s, else %s)\n",
+            LATCH_TPM_TCTI_ENV, LATCH_TPM_DEFAULT_TCTI, LATCH_STATE_DIR_ENV,
+            LATCH_STATE_DIR_DEFAULT);
+}
+
+static void
+usage_line(FILE *out, const struct cli_verb *v)
+{
+    fprintf(out, "usage: latch %s %s%s\n  %s\n", v->name, v->args,
+            v->device ? " [--tcti TCTI] [--state-dir DIR]" : "", v->help);
+}
+
+void
 cli_verb_help(FILE *out, const char *verb)
 {
     const struct cli_verb *v = cli_verb_find(verb);
@@ -79,12 +100,17 @@ cli_verb_help(FILE *out, const char *verb)
     if (v == NULL) {
         return;
     }
-    fprintf(out, "usage: latch %s %s\n  %s\n", v->name, v->args, v->help);
+    usage_line(out, v);
+    if (v->device) {
+        fprintf(out, "\noptions of every device verb:\n");
+        cli_common_help(out);
+    }
 }
 
 int
 cli_usage(const char *verb, const char *fmt, ...)
 {
+    const struct cli_verb *v = cli_verb_find(verb);
     va_list ap;
 
     fprintf(stderr, "latch %s: ", verb);
@@ -92,7 +118,9 @@ cli_usage(const char *verb, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    cli_verb_help(stderr, verb);
+    if (v != NULL) {
+        usage_line(stderr, v);
+    }
     return CLI_EXIT_USAGE;
 }
 

@@ -12,7 +12,12 @@
 
 #include "cli.h"
 
-#define LATCH_VERB_ENTRY(name, args, help) {#name, cmd_##name, args, help},
+#ifndef LATCH_VERSION
+#define LATCH_VERSION "unknown"
+#endif
+
+#define LATCH_VERB_ENTRY(name, args, help, device)                             \
+    {#name, cmd_##name, args, help, device},
 
 static const struct cli_verb verbs[] = {LATCH_VERBS(LATCH_VERB_ENTRY)};
 
@@ -40,8 +45,11 @@ usage(FILE *out)
     for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
         fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].help);
     }
-    fprintf(out, "\n`latch VERB --help` shows a verb's options; exit codes "
-                 "are listed in docs/operations.md.\n");
+    fprintf(out, "\noptions of every verb but verify:\n");
+    cli_common_help(out);
+    fprintf(out, "\n`latch VERB --help` shows a verb's options; "
+                 "`latch --version` the version;\nexit codes are listed in "
+                 "docs/operations.md.\n");
 }
 
 /*
@@ -91,6 +99,10 @@ main(int argc, char **argv)
         } else {
             usage(stdout);
         }
+        return finish("", CLI_EXIT_OK);
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("latch %s\n", LATCH_VERSION);
         return finish("", CLI_EXIT_OK);
     }
     v = cli_verb_find(argv[1]);

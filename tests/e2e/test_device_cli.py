@@ -8,6 +8,7 @@ enrollment argument checks.
 """
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -171,3 +172,20 @@ def test_empty_state_dir_or_tcti_is_refused(verb, device):
     assert res.returncode == EXIT["usage"], res.stderr
     assert "TCTI: empty string" in res.stderr
     assert not os.path.exists(dev.state)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["help"], ["status", "--help"],
+                                  ["enroll", "--help"], ["activate", "-h"],
+                                  ["check", "--help"], ["help", "check"]])
+def test_help_names_the_common_options_and_their_variables(args):
+    res = run([LATCH, *args])
+    assert res.returncode == EXIT["ok"], res.stderr
+    for word in ("--tcti TCTI", "--state-dir DIR", "$LATCH_TCTI",
+                 "$LATCH_STATE_DIR", "/var/lib/latch", "device:/dev/tpmrm0"):
+        assert word in res.stdout, (word, res.stdout)
+
+
+def test_version_is_printed():
+    res = run([LATCH, "--version"])
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert re.fullmatch(r"latch \d+\.\d+\.\d+\n", res.stdout), res.stdout
