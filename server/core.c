@@ -528,9 +528,39 @@ core_after(const struct core_list_opts *opt)
 }
 
 enum latch_status
+core_state_check(const char *state, const char *const *valid, const char *what,
+                 struct latch_err *err)
+{
+    char list[256];
+    size_t n = 0;
+    int k;
+
+    if (state == NULL) {
+        return LATCH_OK;
+    }
+    list[0] = '\0';
+    for (size_t i = 0; valid[i] != NULL; i++) {
+        if (strcmp(state, valid[i]) == 0) {
+            return LATCH_OK;
+        }
+        k = snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "",
+                     valid[i]);
+        if (k > 0 && (size_t)k < sizeof(list) - n) {
+            n += (size_t)k;
+        }
+    }
+    return latch_err_set(err, LATCH_E_USAGE,
+                         "%s state \"%.64s\": expected one of %s", what, state,
+                         list);
+}
+
+enum latch_status
 core_enrollment_list(struct core *c, const struct core_list_opts *opt,
                      json_t **out, struct latch_err *err)
 {
+    static const char *const states[] = {
+        "pending",      "validating", "valid",    "invalid", "needs_override",
+        "unknown_root", "approved",   "rejected", NULL};
     enum latch_status st;
     struct db_stmt *s = NULL;
     int limit = core_limit(opt);
@@ -539,6 +569,10 @@ core_enrollment_list(struct core *c, const struct core_list_opts *opt,
     int i = 1;
 
     *out = NULL;
+    st = core_state_check(opt->state, states, "enrollment", err);
+    if (st != LATCH_OK) {
+        return st;
+    }
     st = db_prepare(c->db, enr_list_sql[opt->newest_first][by_state][by_dev],
                     &s, err);
     if (st != LATCH_OK) {

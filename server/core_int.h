@@ -52,6 +52,15 @@ json_t *core_page(json_t *items, int limit, int64_t last_id);
 int64_t core_after(const struct core_list_opts *opt);
 
 /*
+ * LATCH_OK when state is NULL or one of the NULL-terminated valid list;
+ * otherwise LATCH_E_USAGE naming what ("enrollment"), the state and the
+ * valid ones, so a list filter with a typo is refused, not empty.
+ */
+enum latch_status core_state_check(const char *state, const char *const *valid,
+                                   const char *what, struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+/*
  * Steps a prepared list query whose first column is the row id and pages
  * the rows through fn into *out (core_page()).
  */

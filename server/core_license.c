@@ -1120,6 +1120,9 @@ license_sql(const struct core_list_opts *opt, char *buf, size_t cap,
     return LATCH_OK;
 }
 
+static const char *const lic_states[] = {"active", "revoked", "superseded",
+                                         NULL};
+
 enum latch_status
 core_license_list(struct core *c, const struct core_list_opts *opt,
                   json_t **out, struct latch_err *err)
@@ -1131,7 +1134,10 @@ core_license_list(struct core *c, const struct core_list_opts *opt,
     int i = 1;
 
     *out = NULL;
-    st = license_sql(opt, sql, sizeof(sql), err);
+    st = core_state_check(opt->state, lic_states, "license", err);
+    if (st == LATCH_OK) {
+        st = license_sql(opt, sql, sizeof(sql), err);
+    }
     if (st == LATCH_OK) {
         st = db_prepare(c->db, sql, &s, err);
     }
