@@ -156,12 +156,17 @@ slot_path(const struct latch_device *dev, const struct slot *s, const char *ext,
     return state_path(dev, name, buf, cap, err);
 }
 
+/* Creates the state directory when missing (*created, may be NULL). */
 static enum latch_status
-ensure_dir(const struct latch_device *dev, struct latch_err *err)
+ensure_dir(const struct latch_device *dev, bool *created, struct latch_err *err)
 {
     struct stat sb;
 
-    if (mkdir(dev->dir, 0700) == -1 && errno != EEXIST) {
+    if (mkdir(dev->dir, 0700) == 0) {
+        if (created != NULL) {
+            *created = true;
+        }
+    } else if (errno != EEXIST) {
         return latch_err_set(err, LATCH_E_IO,
                              "state directory %s: cannot create: %s", dev->dir,
                              strerror(errno));
@@ -635,6 +640,20 @@ ak_new(struct latch_tpm *tpm, ESYS_TR ek, const struct latch_ek_info *info,
 }
 
 /* Which slot this enrollment is for; see latch_device_enroll(). */
+/* The options alone, before any file or the TPM is touched. */
+static enum latch_status
+enroll_check_opts(const struct latch_enroll_opts *opts, struct latch_err *err)
+{
+    if (opts->ek != NULL && strcmp(opts->ek, "auto") != 0 &&
+        latch_ek_info_by_name(opts->ek) == NULL) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "--ek: unknown EK type '%s' (auto, rsa2048, "
+                             "ecc-p256, ecc-p384)",
+                             opts->ek);
+    }
+    return LATCH_OK;
+}
+
 static enum latch_status
 enroll_target(const struct latch_enroll_opts *opts, struct slot *active,
               struct slot *pending, struct slot **out, struct latch_err *err)
@@ -798,10 +817,15 @@ latch_device_enroll(struct latch_device *dev,
     struct enroll_ctx c = {.ek = ESYS_TR_NONE};
     struct slot *t = NULL;
     bool changed = false;
+    bool created = false;
     enum latch_status st;
 
     memset(res, 0, sizeof(*res));
-    st = ensure_dir(dev, err);
+    /*
+     * Arguments first, then the TPM: a failed enrollment must not leave a
+     * new, empty state directory behind.
+     */
+    st = enroll_check_opts(opts, err);
     if (st == LATCH_OK) {
         st = slot_read(dev, &active, err);
     }
@@ -821,6 +845,9 @@ latch_device_enroll(struct latch_device *dev,
         c.info = latch_ek_info_by_name(t->ek_template);
     }
     st = enroll_ek(&c, opts->ek, err);
+    if (st == LATCH_OK) {
+        st = ensure_dir(dev, &created, err);
+    }
     if (st == LATCH_OK && t->present) {
         res->reused = true;
         st = ak_settle(c.tpm, c.ek, t, opts->persist_ak, &changed, err);
@@ -844,6 +871,9 @@ latch_device_enroll(struct latch_device *dev,
 out:
     if (st != LATCH_OK) {
         latch_enroll_result_clear(res);
+        if (created) {
+            rmdir(dev->dir); /* only when still empty */
+        }
     }
     enroll_ctx_free(&c);
     slot_clear(&active);
@@ -1155,7 +1185,7 @@ install(struct latch_device *dev, const char *buf, size_t len,
     char path[PATH_MAX];
     enum latch_status st;
 
-    st = ensure_dir(dev, err);
+    st = ensure_dir(dev, NULL, err);
     if (st == LATCH_OK) {
         st = state_path(dev, LATCH_LICENSE_FILE, path, sizeof(path), err);
     }

@@ -189,3 +189,38 @@ def test_version_is_printed():
     res = run([LATCH, "--version"])
     assert res.returncode == EXIT["ok"], res.stderr
     assert re.fullmatch(r"latch \d+\.\d+\.\d+\n", res.stdout), res.stdout
+
+
+def test_failed_enroll_leaves_no_state_directory(device, tmp_path):
+    dev = device()
+    out = str(tmp_path / "enr.json")
+    res = dev.latch("enroll", "-o", out, "--ek", "rsa4096")
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "unknown EK type 'rsa4096'" in res.stderr
+    assert not os.path.exists(dev.state)
+
+    res = dev.latch("enroll", "-o", out,
+                    tcti="swtpm:path=" + str(tmp_path / "no.sock"))
+    assert res.returncode == EXIT["tpm"], res.stderr
+    assert not os.path.exists(dev.state)
+    assert not os.path.exists(out)
+
+    # Under a missing parent too: nothing is created on the way.
+    deep = device()
+    deep.state = str(tmp_path / "parent" / "state")
+    res = deep.latch("enroll", "-o", out, "--ek", "bogus")
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert not os.path.exists(str(tmp_path / "parent"))
+
+    enrolled(dev, tmp_path)
+    assert os.path.isdir(dev.state)
+
+
+def test_unknown_ek_is_reported_before_the_enrolled_ek(device, tmp_path):
+    dev = device()
+    enrolled(dev, tmp_path, "enr", "--ek", "ecc-p256")
+    res = dev.latch("enroll", "-o", str(tmp_path / "x.json"), "--ek",
+                    "rsa4096")
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "unknown EK type 'rsa4096'" in res.stderr
+    assert "use --rotate" not in res.stderr
