@@ -442,6 +442,107 @@ refuse_declared(struct http_req *req, unsigned long long n)
     }
 }
 
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/*
+ * Percent-decodes the path or a query value in place. A decoded NUL would
+ * silently cut the C string ("/static/app.css%00.js" serving the CSS), so
+ * a control character anywhere turns the whole text into a lone DEL, which
+ * the request checks then refuse with 400.
+ */
+static size_t
+unescape_cb(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *w = s;
+    bool bad = false;
+    int hi, lo;
+
+    (void)cls;
+    (void)conn;
+    for (const char *r = s; *r != '\0'; r++) {
+        unsigned char c = (unsigned char)*r;
+
+        if (c == '%') {
+            hi = hexval(r[1]);
+            lo = hi >= 0 ? hexval(r[2]) : -1;
+            if (hi >= 0 && lo >= 0) {
+                c = (unsigned char)(hi * 16 + lo);
+                r += 2;
+            }
+        }
+        bad = bad || c < 0x20 || c == 0x7f;
+        *w++ = (char)c;
+    }
+    if (bad) {
+        s[0] = 0x7f;
+        s[1] = '\0';
+        return 1;
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
+/* True when v[0..n) holds a control character (a tab only if tab_ok). */
+static bool
+has_control(const char *v, size_t n, bool tab_ok)
+{
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+
+        if ((c < 0x20 && !(tab_ok && c == '\t')) || c == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum MHD_Result
+value_check(void *cls, enum MHD_ValueKind kind, const char *key,
+            size_t key_size, const char *value, size_t value_size)
+{
+    bool *bad = cls;
+    bool tab_ok = kind == MHD_HEADER_KIND;
+
+    if (has_control(key, key_size, false) ||
+        has_control(value, value_size, tab_ok) ||
+        (value != NULL && strlen(value) != value_size)) {
+        *bad = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/*
+ * Refuses a request whose decoded path, query, header or cookie holds NUL
+ * or another control character (tab allowed in header values).
+ */
+static bool
+req_controls_ok(struct http_req *req, const char *url)
+{
+    bool bad = has_control(url, strlen(url), false);
+
+    if (!bad) {
+        MHD_get_connection_values_n(req->conn,
+                                    MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND |
+                                        MHD_COOKIE_KIND,
+                                    value_check, &bad);
+    }
+    return !bad;
+}
+
 /* First call: route, check the declared length, set up body reading. */
 static struct http_req *
 req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
@@ -464,6 +565,11 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
         return NULL;
     }
     set_peer(req);
+    if (!req_controls_ok(req, url)) {
+        req_fail(req, 400, "bad_request",
+                 "control character (or NUL) in the path, query or a header");
+        return req;
+    }
     req->route =
         route_find(srv->cfg->routes, method, url, req->segs, &path_known);
     if (req->route == NULL) {
@@ -669,7 +775,8 @@ http_start(const struct http_config *cfg, struct http_server **out,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         cfg->per_ip_limit > 0 ? cfg->per_ip_limit : 64u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_MAX,
-        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL, MHD_OPTION_END);
     if (s->d == NULL) {
         free(s);
         return latch_err_set(err, LATCH_E_IO,
