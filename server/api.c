@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "assets.h"
 #include "json.h"
@@ -62,6 +63,32 @@ api_fail(struct http_req *r, enum latch_status st, const struct latch_err *err)
 }
 
 /*
+ * True when the request declares Content-Type application/json (parameters
+ * such as "; charset=utf-8" allowed); otherwise answers 415 naming what
+ * was sent.
+ */
+static bool
+json_content_type(struct http_req *r)
+{
+    const char *ct = http_req_header(r, "Content-Type");
+    size_t n = 0;
+    char msg[160];
+
+    if (ct != NULL) {
+        n = strcspn(ct, "; \t");
+        if (n == strlen("application/json") &&
+            strncasecmp(ct, "application/json", n) == 0) {
+            return true;
+        }
+    }
+    snprintf(msg, sizeof(msg),
+             "Content-Type \"%.60s\": expected application/json",
+             ct != NULL ? ct : "(none)");
+    api_error(r, 415, "unsupported_media_type", msg);
+    return false;
+}
+
+/*
  * Parses the body as a JSON object (an empty body is {} when allowed) with
  * no member outside the NULL-terminated list allowed: a misspelt member
  * ("valid_untill") is refused rather than silently ignored.
@@ -77,6 +104,9 @@ body_object(struct http_req *r, bool empty_ok, const char *const *allowed)
     latch_err_clear(&err);
     if (len == 0 && empty_ok) {
         return json_object();
+    }
+    if (!json_content_type(r)) {
+        return NULL;
     }
     if (latch_json_parse(body, len, &doc, &err) != LATCH_OK) {
         api_error(r, 400, "bad_json", err.msg);
@@ -380,6 +410,9 @@ api_enr_upload(struct http_req *r)
 
     latch_err_clear(&err);
     if (c == NULL) {
+        return;
+    }
+    if (!json_content_type(r)) {
         return;
     }
     st =

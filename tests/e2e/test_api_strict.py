@@ -107,3 +107,22 @@ def test_api_bad_path_id_on_post_names_the_text_given(web):
     res = web.api("POST", "/api/v1/licenses/-1/revoke", admin,
                   {"reason": "x"})
     assert res.status == 404 and '"-1"' in error_of(res)["message"], res
+
+
+@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-"
+                                   "urlencoded", "application/jsonx", None])
+def test_api_bodies_need_json_content_type(web, ctype):
+    admin = web.token("admin")
+    headers = {} if ctype is None else {"Content-Type": ctype}
+    res = web.request("POST", "/api/v1/enrollments", body=b"{\"format\":1}",
+                      headers=headers, token=admin)
+    assert res.status == 415, res
+    assert error_of(res)["code"] == "unsupported_media_type"
+    res = web.request("POST", "/api/v1/customers", body=b"{\"name\":\"A\"}",
+                      headers=headers, token=admin)
+    assert res.status == 415, res
+    assert web.api("GET", "/api/v1/customers", admin).json()["items"] == []
+    # With charset it is still JSON.
+    res = web.api("POST", "/api/v1/customers", admin, {"name": "A"},
+                  headers={"Content-Type": "application/json; charset=utf-8"})
+    assert res.status == 201, res
