@@ -27,7 +27,7 @@
       "check a license file offline: signature, chain, dates (no TPM)", false) \
     X(enroll,                                                                  \
       "-o FILE [--ek auto|rsa2048|ecc-p256|ecc-p384] [--ak ecc|rsa] [--label " \
-      "TEXT] [--rotate] [--persist-ak]",                                       \
+      "TEXT] [--rotate [--replace-pending]] [--persist-ak]",                   \
       "enroll this TPM: write enrollment.json for the license server", true)   \
     X(activate, "LICENSE [-v]",                                                \
       "prove a license with this TPM and install it", true)                    \

@@ -171,6 +171,7 @@ cmd_enroll(int argc, char **argv)
         {"label", required_argument, NULL, 'l'},
         {"rotate", no_argument, NULL, 'r'},
         {"persist-ak", no_argument, NULL, 'p'},
+        {"replace-pending", no_argument, NULL, 'R'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0}};
     struct latch_enroll_opts opts = {.ak_alg = LATCH_AK_ECC_P256};
@@ -218,6 +219,9 @@ cmd_enroll(int argc, char **argv)
         case 'p':
             opts.persist_ak = true;
             break;
+        case 'R':
+            opts.replace_pending = true;
+            break;
         case CLI_OPT_HELP:
             cli_verb_help(stdout, "enroll");
             return CLI_EXIT_OK;
@@ -246,6 +250,11 @@ cmd_enroll(int argc, char **argv)
     fprintf(msg, "enrolled: %s EK, %s %s AK %s\n", res.ek_template,
             res.reused ? "existing" : "new",
             res.pending ? "pending (rotation)" : "active", res.ak_name);
+    if (opts.replace_pending && res.pending) {
+        fprintf(stderr, "latch enroll: warning: --replace-pending: a new "
+                        "pending AK; a license issued for an earlier one will "
+                        "not activate\n");
+    }
     if (res.persistent_handle != 0) {
         fprintf(msg, "AK persistent at 0x%08x\n",
                 (unsigned)res.persistent_handle);

@@ -639,7 +639,6 @@ ak_new(struct latch_tpm *tpm, ESYS_TR ek, const struct latch_ek_info *info,
     return st;
 }
 
-/* Which slot this enrollment is for; see latch_device_enroll(). */
 /* The options alone, before any file or the TPM is touched. */
 static enum latch_status
 enroll_check_opts(const struct latch_enroll_opts *opts, struct latch_err *err)
@@ -651,9 +650,18 @@ enroll_check_opts(const struct latch_enroll_opts *opts, struct latch_err *err)
                              "ecc-p256, ecc-p384)",
                              opts->ek);
     }
+    if (opts->replace_pending && !opts->rotate) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "--replace-pending needs --rotate");
+    }
     return LATCH_OK;
 }
 
+/*
+ * Which slot this enrollment is for; see latch_device_enroll(). An
+ * existing pending AK is replaced only with opts->replace_pending (its
+ * slot is then marked absent; the caller evicts its persistent handle).
+ */
 static enum latch_status
 enroll_target(const struct latch_enroll_opts *opts, struct slot *active,
               struct slot *pending, struct slot **out, struct latch_err *err)
@@ -664,8 +672,16 @@ enroll_target(const struct latch_enroll_opts *opts, struct slot *active,
 
     if (opts->rotate && active->present) {
         t = pending;
-        if (t->present && !want_any && strcmp(want, t->ek_template) != 0) {
-            t->present = false; /* replace the unlicensed pending AK */
+        if (t->present && opts->replace_pending) {
+            t->present = false;
+        } else if (t->present && !want_any &&
+                   strcmp(want, t->ek_template) != 0) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "--ek %s: a pending AK under the %s EK "
+                                 "awaits its license; --replace-pending "
+                                 "replaces it (a license issued for it will "
+                                 "not activate then)",
+                                 want, t->ek_template);
         }
     } else {
         t = pending->present ? pending : active;
@@ -815,6 +831,7 @@ latch_device_enroll(struct latch_device *dev,
     struct slot active = {.prefix = "ak"};
     struct slot pending = {.prefix = "ak-pending"};
     struct enroll_ctx c = {.ek = ESYS_TR_NONE};
+    struct slot old = {.prefix = "ak-pending"};
     struct slot *t = NULL;
     bool changed = false;
     bool created = false;
@@ -834,6 +851,13 @@ latch_device_enroll(struct latch_device *dev,
     }
     if (st == LATCH_OK) {
         st = enroll_target(opts, &active, &pending, &t, err);
+    }
+    if (st == LATCH_OK && t == &pending && !t->present &&
+        opts->replace_pending && pending.handle != 0) {
+        /* The replaced pending AK's persistent object, to evict. */
+        old.handle = pending.handle;
+        memcpy(old.name, pending.name, pending.namelen);
+        old.namelen = pending.namelen;
     }
     if (st == LATCH_OK) {
         st = latch_tpm_open(dev->tcti, &c.tpm, err);
@@ -861,6 +885,9 @@ latch_device_enroll(struct latch_device *dev,
         }
         if (st == LATCH_OK) {
             st = slot_write(dev, t, t->prefix, err);
+        }
+        if (st == LATCH_OK && old.handle != 0 && persistent_is(c.tpm, &old)) {
+            st = latch_tpm_unpersist(c.tpm, old.handle, err);
         }
     }
     if (st == LATCH_OK) {

@@ -51,6 +51,9 @@ struct latch_enroll_opts {
     bool rotate;     /* make (or reuse) a pending AK beside the active one */
     bool persist_ak; /* keep the AK as a persistent TPM object too */
     struct latch_device_info info;
+    bool replace_pending; /* with rotate: a new pending AK even if one
+                             exists (else reused, or refused for another
+                             --ek) */
 };
 
 struct latch_enroll_result {

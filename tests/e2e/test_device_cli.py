@@ -224,3 +224,51 @@ def test_unknown_ek_is_reported_before_the_enrolled_ek(device, tmp_path):
     assert res.returncode == EXIT["usage"], res.stderr
     assert "unknown EK type 'rsa4096'" in res.stderr
     assert "use --rotate" not in res.stderr
+
+
+def _persistent(board):
+    env = dict(os.environ, TPM2TOOLS_TCTI=board.tcti, TSS2_LOG="all+none")
+    res = subprocess.run(["tpm2_getcap", "handles-persistent"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, check=True, timeout=30)
+    return [line.strip("- ").lower() for line in res.stdout.splitlines()
+            if line.strip()]
+
+
+def test_rotate_never_silently_replaces_a_pending_ak(device, issue, tmp_path):
+    dev = device()
+    enr1, _ = activated(dev, issue, tmp_path, "--serial", "1")
+    enr2 = enrolled(dev, tmp_path, "rot", "--rotate", "--ek", "ecc-p256",
+                    "--persist-ak")
+    ak2 = json.loads(_read(enr2))["identity"]["ak_name"]
+    pending = os.path.join(dev.state, "ak-pending.pub")
+    blob = _read(pending)
+    handle2 = json.loads(_read(os.path.join(dev.state, "ak-pending.json")))[
+        "persistent_handle"]
+    assert handle2.lower() in _persistent(dev.board)
+
+    # Another EK for the rotation: refused while the pending AK waits.
+    res = dev.latch("enroll", "-o", str(tmp_path / "x.json"), "--rotate",
+                    "--ek", "rsa2048")
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "--replace-pending" in res.stderr
+    assert _read(pending) == blob
+    res = dev.latch("enroll", "-o", str(tmp_path / "x.json"),
+                    "--replace-pending")
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "--replace-pending needs --rotate" in res.stderr
+
+    # Asked for explicitly, with a warning: a new pending AK, the old
+    # one's persistent object evicted, its license refused.
+    enr3 = str(tmp_path / "rot3.json")
+    res = dev.latch("enroll", "-o", enr3, "--rotate", "--replace-pending",
+                    "--ek", "rsa2048")
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert "warning: --replace-pending" in res.stderr
+    assert json.loads(_read(enr3))["identity"]["ak_name"] != ak2
+    assert handle2.lower() not in _persistent(dev.board)
+    res = dev.latch("activate", issue(enr2, "--feature", "a", "--serial", "2"))
+    assert res.returncode == EXIT["not_device"], res.stderr
+    res = dev.latch("activate", issue(enr3, "--feature", "b", "--serial", "3"))
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert dev.latch("check", "b").returncode == EXIT["ok"]
