@@ -451,12 +451,44 @@ features_table(struct hbuf *b, const json_t *features)
     html_raw(b, "</tbody></table>\n");
 }
 
+/*
+ * The record and the file of license id, or false when the failure reply
+ * has been sent. The caller releases *l and frees *file.
+ */
+static bool
+load_license(struct http_req *r, int64_t id, json_t **l, char **file,
+             size_t *filelen)
+{
+    struct latch_err err;
+    struct core *c = web_core(r);
+    enum latch_status st;
+
+    *l = NULL;
+    *file = NULL;
+    *filelen = 0;
+    latch_err_clear(&err);
+    if (c == NULL) {
+        return false;
+    }
+    st = core_license_show(c, id, l, &err);
+    if (st == LATCH_OK) {
+        st = core_license_export(c, id, file, filelen, &err);
+    }
+    if (st != LATCH_OK) {
+        json_decref(*l);
+        *l = NULL;
+        free(*file);
+        *file = NULL;
+        web_fail(r, st, &err);
+        return false;
+    }
+    return true;
+}
+
 void
 web_lic_show(struct http_req *r)
 {
     int64_t id = web_seg_id(r, 0);
-    struct latch_err err;
-    struct core *c = web_core(r);
     json_t *l = NULL;
     json_t *doc = NULL;
     char *file = NULL;
@@ -464,19 +496,8 @@ web_lic_show(struct http_req *r)
     size_t filelen = 0;
     const char *state;
     struct hbuf b;
-    enum latch_status st;
 
-    latch_err_clear(&err);
-    if (c == NULL) {
-        return;
-    }
-    st = core_license_show(c, id, &l, &err);
-    if (st == LATCH_OK) {
-        st = core_license_export(c, id, &file, &filelen, &err);
-    }
-    if (st != LATCH_OK) {
-        json_decref(l);
-        web_fail(r, st, &err);
+    if (!load_license(r, id, &l, &file, &filelen)) {
         return;
     }
     doc = json_loadb(file, filelen, 0, NULL);
@@ -561,27 +582,14 @@ web_lic_show(struct http_req *r)
 void
 web_send_license_file(struct http_req *r, int64_t id)
 {
-    struct latch_err err;
-    struct core *c = web_core(r);
     json_t *l = NULL;
     char *file = NULL;
     size_t filelen = 0;
     char dev[17] = "device";
     char disp[128];
     const char *d;
-    enum latch_status st;
 
-    latch_err_clear(&err);
-    if (c == NULL) {
-        return;
-    }
-    st = core_license_show(c, id, &l, &err);
-    if (st == LATCH_OK) {
-        st = core_license_export(c, id, &file, &filelen, &err);
-    }
-    if (st != LATCH_OK) {
-        json_decref(l);
-        web_fail(r, st, &err);
+    if (!load_license(r, id, &l, &file, &filelen)) {
         return;
     }
     d = web_jstr(l, "device_id");
