@@ -116,9 +116,10 @@ refresh(struct core *c, json_t *results, struct latch_err *err)
     return LATCH_OK;
 }
 
+/* *failed: refused; *unreadable: the file could not be read (exit 4). */
 static json_t *
 import_one(struct latchd_env *env, struct core *c, const char *path,
-           bool *failed)
+           bool *failed, bool *unreadable)
 {
     struct latch_err err;
     enum latch_status st;
@@ -128,6 +129,9 @@ import_one(struct latchd_env *env, struct core *c, const char *path,
 
     latch_err_clear(&err);
     st = latch_read_file(path, IMPORT_READ_MAX, &buf, &len, &err);
+    if (st == LATCH_E_IO) {
+        *unreadable = true;
+    }
     if (st == LATCH_OK) {
         st = core_enrollment_import(c, env->actor, (const uint8_t *)buf, len,
                                     path, &out, &err);
@@ -183,6 +187,7 @@ cmd_enrollment_import(struct latchd_env *env, int argc, char **argv)
     const char *state;
     bool wait = false;
     bool failed = false;
+    bool unreadable = false;
     int ch;
     int i;
     int rc = 0;
@@ -209,7 +214,7 @@ cmd_enrollment_import(struct latchd_env *env, int argc, char **argv)
         goto out;
     }
     for (i = optind; i < argc; i++) {
-        r = import_one(env, c, argv[i], &failed);
+        r = import_one(env, c, argv[i], &failed, &unreadable);
         if (r != NULL) {
             json_array_append(ids, json_object_get(r, "id"));
             json_array_append_new(results, r);
@@ -241,7 +246,8 @@ cmd_enrollment_import(struct latchd_env *env, int argc, char **argv)
                               ? json_incref(json_array_get(results, 0))
                               : json_incref(results));
     }
-    rc = failed ? 1 : 0;
+    /* Same codes as every verb: an unreadable input file is 4. */
+    rc = unreadable ? latchd_exit_code(LATCH_E_IO) : failed ? 1 : 0;
 
 out:
     json_decref(ids);

@@ -8,6 +8,7 @@
  */
 #include <sys/stat.h>
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ import_path(struct import *im, const char *path, int depth,
     enum latch_status st;
 
     if (stat(path, &sb) != 0) {
-        return latch_err_set(err, LATCH_E_NOT_FOUND, "%s: no such file", path);
+        return latch_err_set(err, LATCH_E_IO, "%s: %s", path, strerror(errno));
     }
     if (S_ISDIR(sb.st_mode)) {
         DIR *d;
@@ -213,7 +214,7 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
                                     "stored", (json_int_t)im.stored, "skipped",
                                     (json_int_t)im.skipped, "refused",
                                     (json_int_t)im.refused));
-        return 0;
+        return im.refused > 0 ? 1 : 0;
     }
     json_array_foreach(im.items, i, it)
     {
@@ -227,7 +228,8 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
            "no anchor was added)\n",
            im.stored, im.skipped, im.refused);
     json_decref(im.items);
-    return 0;
+    /* Anything refused is a failure a script must notice. */
+    return im.refused > 0 ? 1 : 0;
 }
 
 static enum latch_status
