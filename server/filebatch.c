@@ -67,6 +67,26 @@ write_one(int dirfd, const char *dir, const struct file_item *it,
     return LATCH_OK;
 }
 
+/*
+ * Renames from to to in dirfd unless to exists (a license file from
+ * another run or database is never replaced). Filesystems without
+ * RENAME_NOREPLACE get link + unlink, which refuses an existing name too.
+ */
+static int
+rename_noreplace(int dirfd, const char *from, const char *to)
+{
+    if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0) {
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS) {
+        return -1;
+    }
+    if (linkat(dirfd, from, dirfd, to, 0) == -1) {
+        return -1;
+    }
+    return unlinkat(dirfd, from, 0);
+}
+
 enum latch_status
 files_write_batch(const char *dir, const struct file_item *items, size_t n,
                   mode_t mode, struct latch_err *err)
@@ -97,9 +117,12 @@ files_write_batch(const char *dir, const struct file_item *items, size_t n,
     }
     for (i = 0; i < written && st == LATCH_OK; i++) {
         if (tmp_name(items[i].name, tmp, err) != LATCH_OK ||
-            renameat(dirfd, tmp, dirfd, items[i].name) == -1) {
-            st = latch_err_set(err, LATCH_E_IO, "%s/%s: rename: %s", dir,
-                               items[i].name, strerror(errno));
+            rename_noreplace(dirfd, tmp, items[i].name) == -1) {
+            int e = errno;
+
+            st = latch_err_set(err, LATCH_E_IO, "%s/%s: rename: %s%s", dir,
+                               items[i].name, strerror(e),
+                               e == EEXIST ? "; refusing to overwrite" : "");
             break;
         }
         renamed = i + 1;

@@ -91,3 +91,12 @@ def test_issue_and_export_refuse_to_overwrite_or_write_into_data(
     res = issue(d, enr_id, str(bulk), "--count", "2", "--supersede")
     assert res.returncode == 0, res.stderr
     assert len(os.listdir(bulk)) == 2
+    # A file of the same name in the bulk directory (another database's
+    # license-N.json) is never replaced either.
+    nxt = max(r["id"] for r in stored(d)) + 1
+    bulk2 = tmp_path / "bulk2"
+    bulk2.mkdir()
+    (bulk2 / ("license-%d.json" % nxt)).write_text("keep me\n")
+    res = issue(d, enr_id, str(bulk2), "--count", "2", "--supersede")
+    assert res.returncode != 0 and "overwrite" in res.stderr, res.stderr
+    assert (bulk2 / ("license-%d.json" % nxt)).read_text() == "keep me\n"
