@@ -272,3 +272,16 @@ def test_rotate_never_silently_replaces_a_pending_ak(device, issue, tmp_path):
     res = dev.latch("activate", issue(enr3, "--feature", "b", "--serial", "3"))
     assert res.returncode == EXIT["ok"], res.stderr
     assert dev.latch("check", "b").returncode == EXIT["ok"]
+
+
+def test_first_enroll_into_its_own_state_directory_keeps_the_ak(device,
+                                                                 tmp_path):
+    # The state directory does not exist yet: enroll creates it, then
+    # refuses to write the enrollment over the AK it just made.
+    dev = device()
+    res = dev.latch("enroll", "-o", os.path.join(dev.state, "ak.pub"))
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "inside the state directory" in res.stderr
+    res = dev.latch("enroll", "-o", str(tmp_path / "enr.json"))
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert "existing" in res.stdout
