@@ -139,14 +139,19 @@ def ek_latchd(latchd_db, tmp_path):
 def test_trust_import_feeds_the_cache_and_trust_list_shows_it(ek_latchd):
     latchd = ek_latchd
     stm = os.path.join(INTER, "STMicro")
-    out = latchd.json("trust", "import-intermediates", stm)
+    # Anything refused makes the import exit 1 (docs/operations.md).
+    res = latchd.run("--json", "trust", "import-intermediates", stm)
+    assert res.returncode == 1, res.stderr
+    out = json.loads(res.stdout)
     assert out["stored"] >= 10
     refused = [i for i in out["items"] if i["state"] == "refused"]
     # The seven non-DER STMicro copies are named, not stored.
     assert len(refused) == 7
     assert all("non-minimal INTEGER" in i["detail"] for i in refused)
     # Importing twice stores nothing new.
-    again = latchd.json("trust", "import-intermediates", stm)
+    res = latchd.run("--json", "trust", "import-intermediates", stm)
+    assert res.returncode == 1, res.stderr
+    again = json.loads(res.stdout)
     listing = latchd.json("trust", "list")
     shas = {i["sha256"] for i in listing["intermediates"]}
     int05 = os.path.join(stm, "STM_TPM_EK_Intermediate_CA_05_2.crt")
