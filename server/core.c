@@ -1081,6 +1081,19 @@ core_enrollment_approve(struct core *c, const char *actor, int64_t id,
     return st;
 }
 
+/* Rejections and revocations carry a reason of 1..CORE_REASON_MAX bytes. */
+enum latch_status
+core_reason_check(const char *reason, struct latch_err *err)
+{
+    if (reason == NULL || reason[0] == '\0' ||
+        strlen(reason) > CORE_REASON_MAX) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "a reason (1..%d bytes) is required",
+                             CORE_REASON_MAX);
+    }
+    return LATCH_OK;
+}
+
 enum latch_status
 core_enrollment_reject(struct core *c, const char *actor, int64_t id,
                        const char *reason, json_t **out, struct latch_err *err)
@@ -1089,11 +1102,9 @@ core_enrollment_reject(struct core *c, const char *actor, int64_t id,
     enum latch_status st;
 
     *out = NULL;
-    if (reason == NULL || reason[0] == '\0' ||
-        strlen(reason) > CORE_REASON_MAX) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "a reason (1..%d bytes) is required",
-                             CORE_REASON_MAX);
+    st = core_reason_check(reason, err);
+    if (st != LATCH_OK) {
+        return st;
     }
     memset(&t, 0, sizeof(t));
     t.actor = actor;

@@ -1287,11 +1287,9 @@ core_license_revoke(struct core *c, const char *actor, int64_t id,
     enum latch_status st;
 
     *out = NULL;
-    if (reason == NULL || reason[0] == '\0' ||
-        strlen(reason) > CORE_REASON_MAX) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "a reason (1..%d bytes) is required",
-                             CORE_REASON_MAX);
+    st = core_reason_check(reason, err);
+    if (st != LATCH_OK) {
+        return st;
     }
     t.actor = actor;
     t.id = id;
