@@ -109,6 +109,9 @@ def test_sign_in_upload_watch_approve_issue_download(ui, browser, device,
     WebDriverWait(d, 10).until(
         lambda x: re.search(r"/enrollments/\d+$", x.current_url))
     enr_url = d.current_url
+    # The URL changes when navigation commits, before the new page's DOM
+    # is there: wait for the badge rather than read it at once.
+    WebDriverWait(d, 10).until(lambda x: h1_state(x) is not None)
     assert h1_state(d) == "pending"
     progress = d.find_element(By.ID, "progress")
     assert progress.get_attribute("hx-trigger") == "every 1s"
@@ -131,7 +134,9 @@ def test_sign_in_upload_watch_approve_issue_download(ui, browser, device,
     d.get(web.origin + "/customers")
     d.find_element(By.ID, "name").send_keys("ACME Robotics")
     d.find_element(By.XPATH, "//button[text()='Add']").click()
-    WebDriverWait(d, 10).until(
+    # htmx swaps the table: an element read mid-swap goes stale.
+    WebDriverWait(d, 10, ignored_exceptions=(
+        StaleElementReferenceException,)).until(
         lambda x: "ACME Robotics" in x.find_element(By.TAG_NAME,
                                                     "table").text)
 
