@@ -91,8 +91,13 @@ ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DLATCH_VERSION=\"$(VERSION)\" \
 	-Iinclude -Ilib -I$(BUILD)/gen -Iserver $(CFLAGS)
 ALL_LDFLAGS := $(LDHARDEN) $(LDFLAGS)
 
-DEV_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEV_PKGS))
-DEV_LIBS    := $(shell $(PKG_CONFIG) --libs $(DEV_PKGS))
+# Evaluated once, on first use in a recipe: `make check` and `make demo`
+# parse this file before scripts/install-deps.sh has run, and pkg-config
+# must not complain then about packages that are about to be installed.
+DEV_CFLAGS   = $(eval DEV_CFLAGS := $(shell $(PKG_CONFIG) --cflags \
+	$(DEV_PKGS)))$(DEV_CFLAGS)
+DEV_LIBS     = $(eval DEV_LIBS := $(shell $(PKG_CONFIG) --libs \
+	$(DEV_PKGS)))$(DEV_LIBS)
 SRV_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(SRV_PKGS))
 SRV_LIBS     = $(shell $(PKG_CONFIG) --libs $(SRV_PKGS)) -lpthread
 TEST_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
