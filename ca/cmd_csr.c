@@ -120,6 +120,9 @@ ca_cmd_csr(int argc, char **argv)
     if (key == NULL || subject == NULL || out == NULL || optind != argc) {
         return ca_usage(VERB, "--key, --subject and -o are required");
     }
+    if (key[0] == '\0' || out[0] == '\0') {
+        return ca_usage(VERB, "--key and -o: empty path");
+    }
     if (strcmp(type, "p256") != 0 && strcmp(type, "p384") != 0 &&
         strcmp(type, "ed25519") != 0) {
         return ca_usage(VERB, "--type: p256, p384 or ed25519");

@@ -32,14 +32,20 @@ paths(const char *dir, char *key, char *pem, struct latch_err *err)
     return LATCH_OK;
 }
 
-/* The output directory exists (made 0700 if missing) and holds no root. */
+/*
+ * The output directory exists (made 0700 if missing, and then *made is
+ * true) and holds no root.
+ */
 static enum latch_status
-prepare_dir(const char *dir, const char *key, const char *pem,
+prepare_dir(const char *dir, const char *key, const char *pem, bool *made,
             struct latch_err *err)
 {
     struct stat sb;
 
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    *made = false;
+    if (mkdir(dir, 0700) == 0) {
+        *made = true;
+    } else if (errno != EEXIST) {
         return latch_err_set(err, LATCH_E_IO, "%s: %s", dir, strerror(errno));
     }
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -55,18 +61,13 @@ prepare_dir(const char *dir, const char *key, const char *pem,
 }
 
 static enum latch_status
-build_root(EVP_PKEY *key, const char *subject, long days, X509 **out,
+build_root(EVP_PKEY *key, const X509_NAME *name, long days, X509 **out,
            struct latch_err *err)
 {
-    X509_NAME *name = NULL;
     X509 *cert = NULL;
     enum latch_status st;
 
     *out = NULL;
-    st = ca_parse_subject(subject, &name, err);
-    if (st != LATCH_OK) {
-        return st;
-    }
     cert = X509_new();
     if (cert == NULL || X509_set_version(cert, X509_VERSION_3) != 1 ||
         X509_set_subject_name(cert, name) != 1 ||
@@ -107,7 +108,6 @@ build_root(EVP_PKEY *key, const char *subject, long days, X509 **out,
 
 out:
     X509_free(cert);
-    X509_NAME_free(name);
     return st;
 }
 
@@ -117,23 +117,28 @@ root_init(const char *dir, const char *subject, long days,
 {
     char keypath[PATH_MAX];
     char pempath[PATH_MAX];
+    X509_NAME *name = NULL;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
+    bool made = false;
     enum latch_status st;
 
-    st = paths(dir, keypath, pempath, err);
+    st = ca_parse_subject(subject, &name, err);
     if (st == LATCH_OK) {
-        st = prepare_dir(dir, keypath, pempath, err);
+        st = paths(dir, keypath, pempath, err);
+    }
+    if (st == LATCH_OK) {
+        st = prepare_dir(dir, keypath, pempath, &made, err);
     }
     if (st != LATCH_OK) {
-        return st;
+        goto out;
     }
     key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
     if (key == NULL) {
         st = latch_err_ossl(err, LATCH_E_CRYPTO, "P-384 key generation");
         goto out;
     }
-    st = build_root(key, subject, days, &cert, err);
+    st = build_root(key, name, days, &cert, err);
     if (st != LATCH_OK) {
         goto out;
     }
@@ -153,8 +158,12 @@ root_init(const char *dir, const char *subject, long days,
            keypath, pempath);
 
 out:
+    if (st != LATCH_OK && made) {
+        (void)rmdir(dir); /* only what we made, and only while empty */
+    }
     X509_free(cert);
     EVP_PKEY_free(key);
+    X509_NAME_free(name);
     return st;
 }
 
@@ -205,6 +214,9 @@ ca_cmd_root(int argc, char **argv)
     }
     if (dir == NULL || optind != argc) {
         return ca_usage(VERB, "--out DIR is required, nothing else");
+    }
+    if (dir[0] == '\0') {
+        return ca_usage(VERB, "--out: empty path");
     }
     if (root_init(dir, subject, days, &err) != LATCH_OK) {
         return ca_fail(VERB, &err);

@@ -52,7 +52,7 @@ ca_cmd_show(int argc, char **argv)
     X509 *cert = NULL;
     enum latch_status st;
 
-    if (argc != 2 || argv[1][0] == '-') {
+    if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0') {
         return ca_usage(VERB, "expected exactly one FILE");
     }
     st = ca_load_cert(argv[1], &cert, &err);

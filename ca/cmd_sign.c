@@ -246,6 +246,9 @@ ca_cmd_sign(int argc, char **argv)
         return ca_usage(VERB, "--root DIR, --csr FILE and -o FILE are "
                               "required");
     }
+    if (root[0] == '\0' || csr[0] == '\0' || out[0] == '\0') {
+        return ca_usage(VERB, "--root, --csr and -o: empty path");
+    }
     if (sign(root, csr, days, out, &err) != LATCH_OK) {
         return ca_fail(VERB, &err);
     }

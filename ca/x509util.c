@@ -90,6 +90,13 @@ ca_parse_subject(const char *text, X509_NAME **out, struct latch_err *err)
         return latch_err_set(err, LATCH_E_USAGE,
                              "--subject: longer than %d bytes", CA_SUBJECT_MAX);
     }
+    for (const char *q = text; *q != '\0'; q++) {
+        if ((unsigned char)*q < 0x20 || *q == 0x7f) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "--subject: control character 0x%02x",
+                                 (unsigned)(unsigned char)*q);
+        }
+    }
     if (*p == '/') {
         sep = '/';
         p++;
@@ -99,7 +106,12 @@ ca_parse_subject(const char *text, X509_NAME **out, struct latch_err *err)
         return latch_err_set(err, LATCH_E_NOMEM, "--subject: out of memory");
     }
     for (;; p++) {
-        if (*p == '\\' && p[1] != '\0') {
+        if (*p == '\\' && p[1] == '\0') {
+            st = latch_err_set(err, LATCH_E_USAGE,
+                               "--subject: ends with a lone '\\'");
+            break;
+        }
+        if (*p == '\\') {
             comp[n++] = *++p;
             continue;
         }
@@ -247,18 +259,33 @@ ca_set_validity(X509 *cert, long days, struct latch_err *err)
     return LATCH_OK;
 }
 
-/* Reads a capped file; *is_pem tells whether it looks like PEM. */
+/*
+ * Reads a capped file; *is_pem tells whether it looks like PEM. A PEM file
+ * must hold one block: a second certificate or CSR would otherwise be
+ * silently ignored, and the operator may believe it was the one used.
+ */
 static enum latch_status
 read_input(const char *path, char **buf, size_t *len, bool *is_pem,
            struct latch_err *err)
 {
     enum latch_status st;
+    const char *first;
 
     st = latch_read_file(path, CA_FILE_MAX, buf, len, err);
     if (st != LATCH_OK) {
         return st;
     }
-    *is_pem = memmem(*buf, *len, "-----BEGIN ", 11) != NULL;
+    first = memmem(*buf, *len, "-----BEGIN ", 11);
+    *is_pem = first != NULL;
+    if (first != NULL && memmem(first + 11, *len - (size_t)(first + 11 - *buf),
+                                "-----BEGIN ", 11) != NULL) {
+        free(*buf);
+        *buf = NULL;
+        return latch_err_set(err, LATCH_E_FORMAT,
+                             "%s: holds more than one PEM block; give one "
+                             "certificate or CSR per file",
+                             path);
+    }
     return LATCH_OK;
 }
 

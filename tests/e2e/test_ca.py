@@ -257,3 +257,59 @@ def test_usage_errors_exit_2(workdir):
     assert "XX" in res.stderr
     assert run([LATCH_CA, "sign", "--root", workdir]).returncode == 2
     assert run([LATCH_CA, "--help"]).returncode == 0
+
+
+@pytest.mark.parametrize("subject,why", [
+    ("XX=nope", "XX"),
+    ("CN=a\\", "lone"),
+    ("CN=a\x01b", "control character 0x01"),
+    ("CN=a\\\x1bb", "control character 0x1b"),
+    ("CN=line\nO=x", "control character 0x0a"),
+])
+def test_root_init_with_a_bad_subject_leaves_nothing(workdir, subject, why):
+    d = os.path.join(workdir, "r")
+    res = run([LATCH_CA, "root", "init", "--out", d, "--subject", subject])
+    assert res.returncode == 2, res.stderr
+    assert why in res.stderr
+    assert not os.path.exists(d)
+
+
+def test_root_init_keeps_an_existing_empty_dir_on_failure(workdir):
+    d = os.path.join(workdir, "mine")
+    os.mkdir(d)
+    res = run([LATCH_CA, "root", "init", "--out", d, "--subject", "CN=a\\"])
+    assert res.returncode == 2
+    assert os.path.isdir(d) and os.listdir(d) == []
+
+
+def test_empty_paths_are_usage_errors(root, workdir):
+    csr = openssl_csr(workdir, "e", ["-newkey", "ec", "-pkeyopt",
+                                     "ec_paramgen_curve:P-256"])
+    out = os.path.join(workdir, "e.pem")
+    for argv, opt in [
+            (["root", "init", "--out", ""], "--out"),
+            (["sign", "--root", root, "--csr", csr, "-o", ""], "-o"),
+            (["sign", "--root", "", "--csr", csr, "-o", out], "--root"),
+            (["sign", "--root", root, "--csr", "", "-o", out], "--csr"),
+            (["csr", "--key", "", "--subject", "CN=x", "-o", out], "--key"),
+            (["show", ""], "FILE")]:
+        res = run([LATCH_CA, *argv])
+        assert res.returncode == 2, (argv, res.stderr)
+        assert opt in res.stderr and "usage:" in res.stderr, res.stderr
+    assert not os.path.exists(out)
+
+
+def test_sign_refuses_a_csr_file_with_two_requests(root, workdir):
+    a = openssl_csr(workdir, "first", ["-newkey", "ec", "-pkeyopt",
+                                       "ec_paramgen_curve:P-256"])
+    b = openssl_csr(workdir, "second", ["-newkey", "ec", "-pkeyopt",
+                                        "ec_paramgen_curve:P-256"])
+    both = os.path.join(workdir, "both.csr")
+    with open(both, "w", encoding="ascii") as f:
+        f.write(open(a, encoding="ascii").read())
+        f.write(open(b, encoding="ascii").read())
+    out = os.path.join(workdir, "both.pem")
+    res = run([LATCH_CA, "sign", "--root", root, "--csr", both, "-o", out])
+    assert res.returncode != 0
+    assert "more than one PEM block" in res.stderr
+    assert not os.path.exists(out)
