@@ -154,13 +154,42 @@ wrap(FILE *under, int mode)
     return out;
 }
 
+static FILE *real_stdout;
+static FILE *real_stderr;
+
+/* Flushes and closes the wrappers (freeing them), restoring the originals. */
+static void
+safeout_uninstall(void)
+{
+    FILE *f;
+
+    if (real_stdout != NULL && stdout != real_stdout) {
+        f = stdout;
+        fflush(f);
+        stdout = real_stdout;
+        fclose(f);
+    }
+    if (real_stderr != NULL && stderr != real_stderr) {
+        f = stderr;
+        fflush(f);
+        stderr = real_stderr;
+        fclose(f);
+    }
+    fflush(stdout);
+    fflush(stderr);
+}
+
 void
 safeout_install(bool json)
 {
+    real_stdout = stdout;
+    real_stderr = stderr;
     stderr = wrap(stderr, _IOLBF);
     if (!json) {
         stdout = wrap(stdout, _IOFBF);
     }
+    /* At exit, after main returns or exit(): nothing leaks. */
+    (void)atexit(safeout_uninstall);
 }
 
 const char *

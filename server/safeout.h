@@ -18,7 +18,8 @@
  * jansson and must stay byte-exact), with streams that write through the
  * originals but show every control character other than newline and tab,
  * DEL, C1 controls, bidi and line/paragraph separators as <U+XXXX> and
- * bytes that are not UTF-8 as <xNN>. Call once, before any output.
+ * bytes that are not UTF-8 as <xNN>. Call once, before any output; the
+ * wrappers are flushed, closed and freed at exit (atexit).
  */
 void safeout_install(bool json);
 
