@@ -96,6 +96,15 @@ typedef enum latch_status (*cmd_reason_fn)(struct core *c, const char *actor,
 int cmd_with_reason(struct latchd_env *env, int argc, char **argv,
                     cmd_reason_fn fn, json_t **out);
 
+/*
+ * Prepares a result for human output: every string in v (recursively)
+ * gets its newlines and tabs spelled <U+000A> / <U+0009>, so text from
+ * data (device labels, names, reasons, certificate strings) cannot forge
+ * lines or columns; the output filter (safeout.h) escapes the other
+ * control characters. Not for --json output, which must stay exact.
+ */
+void cmd_human(json_t *v);
+
 /* A JSON string's value, or "-" for null/absent. */
 const char *cmd_str(const json_t *v);
 
@@ -108,6 +117,15 @@ void cmd_print_next(const json_t *page);
  */
 enum latch_status cmd_wait_validated(struct latchd_env *env, struct core *c,
                                      json_t *ids, struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Checks a text argument that is stored or shown (a name, a reason): 1..max
+ * bytes of valid UTF-8 without control characters (C0, DEL, C1; newline
+ * and tab included). The message names the argument (what).
+ */
+enum latch_status cmd_text_arg(const char *what, const char *s, size_t max,
+                               struct latch_err *err)
     __attribute__((warn_unused_result));
 
 /* Parses a positive decimal id ("12"). */

@@ -47,6 +47,7 @@ print_obj(struct latchd_env *env, json_t *out, const char *what)
     if (env->json) {
         latchd_print_json(out);
     } else {
+        cmd_human(out);
         printf("%s %lld: %s\n", what,
                (long long)json_integer_value(json_object_get(out, "id")),
                cmd_str(json_object_get(out, "name")));
@@ -67,7 +68,10 @@ cmd_customer_add(struct latchd_env *env, int argc, char **argv)
     if (argc != 2) {
         return latchd_usage(argv[0], "NAME [--json]");
     }
-    st = core_open(&env->cfg, env->db, &c, &err);
+    st = cmd_text_arg("customer name", argv[1], CORE_NAME_MAX, &err);
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
     if (st == LATCH_OK) {
         st = core_customer_add(c, env->actor, argv[1], &out, &err);
     }
@@ -122,6 +126,9 @@ cmd_plan_add(struct latchd_env *env, int argc, char **argv)
                                      "...");
     }
     if (st == LATCH_OK) {
+        st = cmd_text_arg("plan name", argv[optind], CORE_NAME_MAX, &err);
+    }
+    if (st == LATCH_OK) {
         st = core_open(&env->cfg, env->db, &c, &err);
     }
     if (st == LATCH_OK) {
@@ -173,6 +180,7 @@ cmd_device_show(struct latchd_env *env, int argc, char **argv)
         latchd_print_json(out);
         return 0;
     }
+    cmd_human(out);
     printf("device %lld: %s\n  ek_template %s\n  manufacturer %s\n",
            (long long)json_integer_value(json_object_get(out, "id")),
            cmd_str(json_object_get(out, "device_id")),

@@ -238,6 +238,7 @@ cmd_enrollment_import(struct latchd_env *env, int argc, char **argv)
             failed = true;
         }
         if (!env->json) {
+            cmd_human(r);
             print_import(r);
         }
     }
@@ -539,6 +540,7 @@ cmd_enrollment_progress(struct latchd_env *env, int argc, char **argv)
         latchd_print_json(out);
         return 0;
     }
+    cmd_human(out);
     json_array_foreach(json_object_get(out, "messages"), i, m)
     {
         printf("%-6lld %s %-5s %s\n",

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cmd.h"
 #include "cmd_ek.h"
 #include "core.h"
 #include "db.h"
@@ -216,6 +217,7 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
                                     (json_int_t)im.refused));
         return im.refused > 0 ? 1 : 0;
     }
+    cmd_human(im.items);
     json_array_foreach(im.items, i, it)
     {
         printf("%-8s %s %s: %s\n",
@@ -333,6 +335,8 @@ cmd_trust_list(struct latchd_env *env, int argc, char **argv)
                                     "intermediates", cached));
         return 0;
     }
+    cmd_human(anchors);
+    cmd_human(cached);
     printf("pinned roots in %s (read-only; latchd never adds one):\n",
            env->cfg.trust_dir);
     json_array_foreach(anchors, i, it)

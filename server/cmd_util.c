@@ -5,9 +5,11 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "codec.h"
 #include "core.h"
 
 int
@@ -58,6 +60,11 @@ cmd_list_opts(int argc, char **argv, unsigned int filters,
                 goto usage;
             }
             opt->customer = optarg;
+            if (cmd_text_arg("--customer", optarg, CORE_NAME_MAX, &err) !=
+                LATCH_OK) {
+                fprintf(stderr, "latchd: %s\n", err.msg);
+                goto usage;
+            }
             break;
         case 'a':
             if (cmd_parse_id(optarg, &opt->after_id, &err) != LATCH_OK) {
@@ -124,6 +131,8 @@ cmd_list_run(struct latchd_env *env, int argc, char **argv,
     if (env->json) {
         latchd_print_json(*page);
         *page = NULL;
+    } else {
+        cmd_human(*page);
     }
     return 0;
 }
@@ -154,6 +163,9 @@ cmd_show_id(struct latchd_env *env, int argc, char **argv, cmd_show_fn fn,
         json_decref(*out);
         *out = NULL;
         return latchd_fail(env, st, &err);
+    }
+    if (!env->json) {
+        cmd_human(*out);
     }
     return 0;
 }
@@ -190,6 +202,9 @@ cmd_with_reason(struct latchd_env *env, int argc, char **argv, cmd_reason_fn fn,
     }
     st = cmd_parse_id(argv[optind], &id, &err);
     if (st == LATCH_OK) {
+        st = cmd_text_arg("--reason", reason, CORE_REASON_MAX, &err);
+    }
+    if (st == LATCH_OK) {
         st = core_open(&env->cfg, env->db, &c, &err);
     }
     if (st == LATCH_OK) {
@@ -200,6 +215,9 @@ cmd_with_reason(struct latchd_env *env, int argc, char **argv, cmd_reason_fn fn,
         json_decref(*out);
         *out = NULL;
         return latchd_fail(env, st, &err);
+    }
+    if (!env->json) {
+        cmd_human(*out);
     }
     return 0;
 }
@@ -220,4 +238,87 @@ cmd_print_next(const json_t *page)
     if (json_is_integer(next)) {
         printf("more: --after %lld\n", (long long)json_integer_value(next));
     }
+}
+
+/* s with each newline and tab spelled <U+000A> / <U+0009>; NULL if s has
+ * none (or on allocation failure: then the output filter still escapes
+ * every other control character). */
+static char *
+flatten(const char *s)
+{
+    size_t n = 0;
+    size_t i;
+    size_t o = 0;
+    char *out;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        n += s[i] == '\n' || s[i] == '\t';
+    }
+    if (n == 0 || (out = malloc(i + 7 * n + 1)) == NULL) {
+        return NULL;
+    }
+    for (i = 0; s[i] != '\0'; i++) {
+        if (s[i] == '\n' || s[i] == '\t') {
+            o += (size_t)sprintf(out + o, "<U+%04X>", (unsigned)s[i]);
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+void
+cmd_human(json_t *v)
+{
+    const char *k;
+    json_t *e;
+    size_t i;
+    char *flat;
+
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, e)
+        {
+            cmd_human(e);
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+        {
+            cmd_human(e);
+        }
+    } else if (json_is_string(v)) {
+        flat = flatten(json_string_value(v));
+        if (flat != NULL) {
+            json_string_set(v, flat);
+            free(flat);
+        }
+    }
+}
+
+enum latch_status
+cmd_text_arg(const char *what, const char *s, size_t max, struct latch_err *err)
+{
+    size_t len = strlen(s);
+    size_t i = 0;
+    size_t n;
+    uint32_t cp = 0;
+
+    if (len == 0 || len > max) {
+        return latch_err_set(err, LATCH_E_USAGE, "%s: 1..%zu bytes required",
+                             what, max);
+    }
+    while (i < len) {
+        n = latch_utf8_next((const uint8_t *)s + i, len - i, &cp);
+        if (n == 0) {
+            return latch_err_set(err, LATCH_E_USAGE, "%s: not valid UTF-8",
+                                 what);
+        }
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "%s: control character U+%04X not allowed",
+                                 what, (unsigned)cp);
+        }
+        i += n;
+    }
+    return LATCH_OK;
 }

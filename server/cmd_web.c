@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "cmd.h"
 #include "cmd_web.h"
 #include "core.h"
 #include "web.h"
@@ -304,6 +305,7 @@ cmd_user_list(struct latchd_env *env, int argc, char **argv)
         latchd_print_json(out);
         return 0;
     }
+    cmd_human(out);
     json_array_foreach(json_object_get(out, "items"), i, u)
     {
         printf("%-24s %-9s%s\n", json_string_value(json_object_get(u, "name")),
@@ -353,6 +355,12 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
     }
     if (optind != argc || role_s == NULL) {
         return latchd_usage(argv[0], usage);
+    }
+    if (name != NULL) {
+        st = cmd_text_arg("token name", name, AUTH_NAME_MAX, &err);
+        if (st != LATCH_OK) {
+            return latchd_fail(env, st, &err);
+        }
     }
     rc = role_then_migrate(env, role_s, &role);
     if (rc != 0) {

@@ -41,3 +41,41 @@ def test_output_wrappers_are_freed_at_exit(sq_latchd, args):
         capture_output=True, timeout=300, check=False, text=True)
     assert res.returncode == 0, res.stderr
     assert "safeout" not in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("args,what", [
+    (["customer", "add", b"ab\xffcd"], b"customer name: not valid UTF-8"),
+    (["plan", "add", b"p\xff", "--feature", "x"],
+     b"plan name: not valid UTF-8"),
+    (["license", "revoke", "2", "--reason", b"r\xff"],
+     b"--reason: not valid UTF-8"),
+    (["enrollment", "reject", "1", "--reason", b"r\xff"],
+     b"--reason: not valid UTF-8"),
+    (["license", "issue", "--enrollment", "1", "--customer", b"c\xff",
+      "-o", "x.json"], b"--customer: not valid UTF-8"),
+])
+def test_invalid_utf8_argument_is_a_usage_error(sq_latchd, args, what):
+    # It used to reach json_string(), whose NULL read as "out of memory"
+    # (exit 5).
+    res = run(*args, data=sq_latchd.data)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert what in res.stderr, res.stderr
+    assert b"out of memory" not in res.stderr
+
+
+@pytest.mark.parametrize("args,what", [
+    (["enrollment", "reject", "1", "--reason", "ok\nstate approved"],
+     b"--reason: control character U+000A"),
+    (["license", "revoke", "1", "--reason", "tab\there"],
+     b"--reason: control character U+0009"),
+    (["token", "create", "--role", "viewer", "--name", "a\nb"],
+     b"token name: control character U+000A"),
+    (["token", "create", "--role", "viewer", "--name", ""],
+     b"token name: 1..64 bytes"),
+    (["customer", "add", "a\nb"], b"customer name: control character"),
+])
+def test_control_characters_in_text_arguments_are_refused(sq_latchd, args,
+                                                          what):
+    res = run(*args, data=sq_latchd.data)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert what in res.stderr, res.stderr

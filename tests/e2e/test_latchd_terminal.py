@@ -83,3 +83,35 @@ def test_bidi_in_customer_name_is_escaped(sq_latchd):
     listed = raw_run(d, "customer", "list")
     assert_clean(listed.stdout)
     assert b"ACME<U+202E>evil" in listed.stdout, listed.stdout
+
+
+FAKE_LINE = "x\n  state            approved by security team"
+
+
+def test_newline_and_tab_in_device_fields_cannot_forge_lines(sq_latchd,
+                                                             device,
+                                                             tmp_path):
+    d = sq_latchd
+    enr = json.load(open(device().enroll(str(tmp_path / "e.json"))))
+    enr["device"]["label"] = FAKE_LINE
+    enr["device"]["hostname"] = "host\nfake-row\tcol"
+    path = tmp_path / "nl.json"
+    path.write_text(json.dumps(enr))
+    res = raw_run(d, "enrollment", "import", str(path))
+    assert_clean(res.stdout + res.stderr)
+    listed = raw_run(d, "enrollment", "list")
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.decode().splitlines()
+    assert len(rows) == 2, rows  # the header and one enrollment
+    assert "host<U+000A>fake-row<U+0009>col"[:20] in rows[1], rows
+    enr_id = json.loads(raw_run(d, "--json", "enrollment", "list")
+                        .stdout)["items"][0]["id"]
+    shown = raw_run(d, "enrollment", "show", str(enr_id)).stdout.decode()
+    assert "x<U+000A>  state            approved" in shown, shown
+    for line in shown.splitlines():
+        assert not line.lstrip().startswith("state"), shown
+        assert "\t" not in line, shown
+    # --json still carries the exact value.
+    as_json = json.loads(raw_run(d, "--json", "enrollment", "show",
+                                 str(enr_id)).stdout)
+    assert as_json["label"] == FAKE_LINE
