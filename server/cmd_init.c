@@ -7,7 +7,9 @@
  */
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,13 +32,40 @@ struct init_opts {
     bool dev_pki;
 };
 
+/* What a failed init removes: the paths below that did not exist before. */
+enum {
+    MADE_DATA, /* the top-most directory mkdir_p made for the data dir */
+    MADE_CONF,
+    MADE_KEY,
+    MADE_CSR,
+    MADE_CERT,
+    MADE_DEVROOT,
+    MADE_TRUST, /* the default trust dir only */
+    MADE_DB,
+    MADE_DB_WAL,
+    MADE_DB_SHM,
+    MADE_DB_JOURNAL,
+    MADE_MAX
+};
+
+struct init_made {
+    char path[MADE_MAX][PATH_MAX];
+    bool ours[MADE_MAX];
+};
+
+/*
+ * Makes path and its missing parents; the top-most directory it made (""
+ * if none) goes to made[PATH_MAX].
+ */
 static enum latch_status
-mkdir_p(const char *path, mode_t mode, struct latch_err *err)
+mkdir_p(const char *path, mode_t mode, char *made, struct latch_err *err)
 {
     char buf[PATH_MAX];
     size_t i;
     int n;
+    int r;
 
+    made[0] = '\0';
     n = snprintf(buf, sizeof(buf), "%s", path);
     if (n < 0 || (size_t)n >= sizeof(buf)) {
         return latch_err_set(err, LATCH_E_USAGE, "path too long: %s", path);
@@ -46,16 +75,168 @@ mkdir_p(const char *path, mode_t mode, struct latch_err *err)
             continue;
         }
         buf[i] = '\0';
-        if (mkdir(buf, 0755) == -1 && errno != EEXIST) {
+        r = mkdir(buf, 0755);
+        if (r == -1 && errno != EEXIST) {
             return latch_err_set(err, LATCH_E_IO, "%s: %s", buf,
                                  strerror(errno));
         }
+        if (r == 0 && made[0] == '\0') {
+            memcpy(made, buf, i + 1);
+        }
         buf[i] = '/';
     }
-    if (mkdir(buf, mode) == -1 && errno != EEXIST) {
+    r = mkdir(buf, mode);
+    if (r == -1 && errno != EEXIST) {
         return latch_err_set(err, LATCH_E_IO, "%s: %s", buf, strerror(errno));
     }
+    if (r == 0 && made[0] == '\0') {
+        memcpy(made, buf, (size_t)n + 1);
+    }
     return LATCH_OK;
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Removes what a failed init made (only paths recorded as ours). */
+static void
+init_undo(const struct init_made *m)
+{
+    int i;
+
+    for (i = MADE_MAX - 1; i >= 0; i--) {
+        if (m->ours[i] && m->path[i][0] != '\0') {
+            nftw(m->path[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        }
+    }
+}
+
+/* Records path as ours when it does not exist yet. */
+static void
+made_if_new(struct init_made *m, int slot, const char *dir, const char *name)
+{
+    struct stat sb;
+    int n = snprintf(m->path[slot], sizeof(m->path[slot]), "%s%s%s", dir,
+                     name[0] != '\0' ? "/" : "", name);
+
+    m->ours[slot] = n > 0 && (size_t)n < sizeof(m->path[slot]) &&
+                    lstat(m->path[slot], &sb) == -1 && errno == ENOENT;
+}
+
+/* Records the paths init may create under abs (and the SQLite file). */
+static void
+init_plan(struct init_made *m, const char *abs, const struct init_opts *o)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    char db[PATH_MAX];
+    int i;
+
+    made_if_new(m, MADE_CONF, abs, LATCHD_CONF_NAME);
+    made_if_new(m, MADE_KEY, abs, "signing.key");
+    made_if_new(m, MADE_CSR, abs, "signing.csr");
+    made_if_new(m, MADE_CERT, abs, "signing.pem");
+    made_if_new(m, MADE_DEVROOT, abs, "dev-root");
+    if (o->trust == NULL) {
+        made_if_new(m, MADE_TRUST, abs, "trust");
+    }
+    if (o->database == NULL) {
+        snprintf(db, sizeof(db), "%s/latchd.db", abs);
+    } else if (strncmp(o->database, "sqlite:", 7) == 0) {
+        snprintf(db, sizeof(db), "%s", o->database + 7);
+    } else {
+        return;
+    }
+    for (i = 0; i < 4; i++) {
+        char name[PATH_MAX + 16];
+
+        snprintf(name, sizeof(name), "%s%s", db, sfx[i]);
+        made_if_new(m, MADE_DB + i, name, "");
+    }
+}
+
+/* The check `latchd serve` makes of ADDR:PORT, with a digits-only port. */
+static enum latch_status
+listen_check(const char *listen, struct latch_err *err)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *colon = strrchr(listen, ':');
+    const char *h = listen;
+    const char *p;
+    size_t hlen;
+
+    if (colon == NULL) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "listen address '%s': expected ADDR:PORT", listen);
+    }
+    hlen = (size_t)(colon - listen);
+    if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
+        h = listen + 1;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= sizeof(host)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "listen address '%s': bad host part", listen);
+    }
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    for (p = colon + 1; *p >= '0' && *p <= '9'; p++) {
+    }
+    if (p == colon + 1 || *p != '\0' || p - colon > 6 ||
+        strtoul(colon + 1, NULL, 10) > 65535) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "listen address '%s': bad port", listen);
+    }
+    if (inet_pton(AF_INET, host, addr) != 1 &&
+        inet_pton(AF_INET6, host, addr) != 1) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "listen address '%s': '%s' is not a numeric IPv4 "
+                             "or IPv6 address",
+                             listen, host);
+    }
+    return LATCH_OK;
+}
+
+/*
+ * Checks every argument init writes into latchd.conf before anything is
+ * created: no control character can start a new setting there.
+ */
+static enum latch_status
+init_check(const char *data_dir, const struct init_opts *o,
+           struct latch_err *err)
+{
+    enum latch_status st;
+
+    st = cmd_text_arg("--data", data_dir, PATH_MAX - 64, err);
+    if (st == LATCH_OK && o->trust != NULL) {
+        st = cmd_text_arg("--trust", o->trust, PATH_MAX - 64, err);
+    }
+    if (st == LATCH_OK && o->listen != NULL) {
+        st = cmd_text_arg("--listen", o->listen, 256, err);
+        if (st == LATCH_OK) {
+            st = listen_check(o->listen, err);
+        }
+    }
+    if (st != LATCH_OK || o->database == NULL) {
+        return st;
+    }
+    st = cmd_text_arg("--database", o->database, PATH_MAX - 64, err);
+    if (st == LATCH_OK &&
+        !(strncmp(o->database, "sqlite:", 7) == 0 && o->database[7] != '\0') &&
+        strncmp(o->database, "postgresql://", 13) != 0 &&
+        strncmp(o->database, "postgres://", 11) != 0) {
+        st = latch_err_set(err, LATCH_E_USAGE,
+                           "--database: the url must start with sqlite: or "
+                           "postgresql://");
+    }
+    return st;
 }
 
 static enum latch_status
@@ -83,6 +264,7 @@ init_config(const char *abs, const struct init_opts *o,
             struct latchd_config *cfg, struct latch_err *err)
 {
     char buf[PATH_MAX + 16];
+    char made[PATH_MAX];
     enum latch_status st;
     struct stat sb;
 
@@ -118,7 +300,7 @@ init_config(const char *abs, const struct init_opts *o,
     }
     if (o->trust == NULL) {
         /* The default trust directory starts empty; the operator fills it. */
-        return mkdir_p(cfg->trust_dir, 0755, err);
+        return mkdir_p(cfg->trust_dir, 0755, made, err);
     }
     if (stat(cfg->trust_dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
         return latch_err_set(err, LATCH_E_USAGE,
@@ -165,6 +347,7 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
 {
     struct latchd_config cfg;
     enum latch_status st;
+    struct init_made *made = NULL;
     struct db *db = NULL;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
@@ -173,16 +356,26 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
     char sha[65];
 
     memset(&cfg, 0, sizeof(cfg));
-    st = mkdir_p(env->data_dir, 0700, err);
+    st = init_check(env->data_dir, o, err);
     if (st != LATCH_OK) {
         return st;
     }
-    abs = realpath(env->data_dir, NULL);
-    if (abs == NULL) {
-        return latch_err_set(err, LATCH_E_IO, "%s: %s", env->data_dir,
-                             strerror(errno));
+    made = calloc(1, sizeof(*made));
+    if (made == NULL) {
+        return latch_err_set(err, LATCH_E_NOMEM, "out of memory");
     }
-    st = path_join(path, sizeof(path), abs, LATCHD_CONF_NAME, err);
+    st = mkdir_p(env->data_dir, 0700, made->path[MADE_DATA], err);
+    made->ours[MADE_DATA] = true;
+    if (st == LATCH_OK) {
+        abs = realpath(env->data_dir, NULL);
+        if (abs == NULL) {
+            st = latch_err_set(err, LATCH_E_IO, "%s: %s", env->data_dir,
+                               strerror(errno));
+        }
+    }
+    if (st == LATCH_OK) {
+        st = path_join(path, sizeof(path), abs, LATCHD_CONF_NAME, err);
+    }
     if (st == LATCH_OK && access(path, F_OK) == 0) {
         st = latch_err_set(err, LATCH_E_POLICY,
                            "%s exists: this data directory is initialised "
@@ -190,6 +383,7 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
                            path);
     }
     if (st == LATCH_OK) {
+        init_plan(made, abs, o);
         st = init_config(abs, o, &cfg, err);
     }
     if (st == LATCH_OK) {
@@ -243,6 +437,10 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
     X509_free(cert);
     EVP_PKEY_free(key);
     db_close(db);
+    if (st != LATCH_OK) {
+        init_undo(made);
+    }
+    free(made);
     latchd_config_free(&cfg);
     free(abs);
     return st;

@@ -241,12 +241,62 @@ out:
     return st;
 }
 
+/* A value holding a line break would start a new setting or section. */
+static enum latch_status
+value_ok(const char *name, const char *v, struct latch_err *err)
+{
+    const unsigned char *p = (const unsigned char *)(v != NULL ? v : "");
+
+    for (; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "configuration %s: control character "
+                                 "U+%04X not allowed",
+                                 name, (unsigned)*p);
+        }
+    }
+    return LATCH_OK;
+}
+
+static enum latch_status
+values_ok(const struct latchd_config *cfg, struct latch_err *err)
+{
+    const struct {
+        const char *name;
+        const char *v;
+    } vals[] = {
+        {"data directory", cfg->data_dir},
+        {"database url", cfg->database},
+        {"trust dir", cfg->trust_dir},
+        {"signing key", cfg->signing_key},
+        {"signing cert", cfg->signing_cert},
+        {"listen", cfg->listen},
+        {"aia allow", cfg->aia_allow},
+        {"aia resolve", cfg->aia_resolve},
+        {"aia connect_to", cfg->aia_connect_to},
+        {"deny_firmware", cfg->deny_firmware},
+    };
+    enum latch_status st = LATCH_OK;
+    size_t i;
+
+    for (i = 0; i < sizeof(vals) / sizeof(vals[0]) && st == LATCH_OK; i++) {
+        st = value_ok(vals[i].name, vals[i].v, err);
+    }
+    return st;
+}
+
 enum latch_status
 latchd_config_write(const struct latchd_config *cfg, struct latch_err *err)
 {
     char path[PATH_MAX];
     char buf[CONF_MAX];
+    enum latch_status st;
     int n;
+
+    st = values_ok(cfg, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
 
     n = snprintf(path, sizeof(path), "%s/" LATCHD_CONF_NAME, cfg->data_dir);
     if (n < 0 || (size_t)n >= sizeof(path)) {

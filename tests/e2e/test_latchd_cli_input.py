@@ -79,3 +79,48 @@ def test_control_characters_in_text_arguments_are_refused(sq_latchd, args,
     res = run(*args, data=sq_latchd.data)
     assert res.returncode == 2, (res.returncode, res.stderr)
     assert what in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("opt", [
+    ["--listen", "bogus"], ["--listen", "127.0.0.1:99999"],
+    ["--listen", "127.0.0.1:+80"], ["--listen", "localhost:80"],
+    ["--listen", "127.0.0.1:18099\n[http]\ncookie_secure = false"],
+    ["--database", "bogus://x"],
+    ["--database", "sqlite:/x.db\n[http]\nlisten = 0.0.0.0:80"],
+    ["--trust", "/tmp\n[http]"],
+])
+def test_init_refuses_bad_values_before_creating_anything(tmp_path, opt):
+    data = tmp_path / "new" / "data"
+    res = run("init", *opt, data=str(data))
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert not (tmp_path / "new").exists()
+
+
+def test_init_accepts_what_serve_accepts(tmp_path):
+    data = tmp_path / "d"
+    res = run("init", "--listen", "[::1]:18099", data=str(data))
+    assert res.returncode == 0, res.stderr
+    conf = (data / "latchd.conf").read_text()
+    assert "listen = [::1]:18099\n" in conf
+    assert conf.count("[http]") == 1
+
+
+@pytest.mark.parametrize("database,code", [
+    ("postgresql://127.0.0.1:1/x", 4),          # unreachable server
+    ("sqlite:/nonexistent-latch-dir/x.db", 4),  # after the trust dir
+])
+def test_failed_init_removes_only_what_it_made(tmp_path, database, code):
+    fresh = tmp_path / "fresh" / "data"
+    res = run("init", "--database", database, data=str(fresh))
+    assert res.returncode == code, (res.returncode, res.stderr)
+    assert not (tmp_path / "fresh").exists()
+    # An existing directory keeps what was there before.
+    pre = tmp_path / "pre"
+    pre.mkdir()
+    (pre / "keep.txt").write_text("mine")
+    (pre / "trust").mkdir()
+    (pre / "trust" / "root.pem").write_text("pinned")
+    res = run("init", "--database", database, data=str(pre))
+    assert res.returncode == code, (res.returncode, res.stderr)
+    assert sorted(os.listdir(pre)) == ["keep.txt", "trust"]
+    assert os.listdir(pre / "trust") == ["root.pem"]
