@@ -128,7 +128,19 @@ enum latch_status cmd_text_arg(const char *what, const char *s, size_t max,
                                struct latch_err *err)
     __attribute__((warn_unused_result));
 
-/* Parses a positive decimal id ("12"). */
+/*
+ * Parses a decimal number of plain digits (no sign, space or leading zero)
+ * within min..max; the message names what ("--count").
+ */
+enum latch_status cmd_parse_num(const char *what, const char *s, int64_t min,
+                                int64_t max, int64_t *out,
+                                struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+/* A device id: 64 lowercase hex digits (docs/format.md, 5.6). */
+bool cmd_device_id_ok(const char *s);
+
+/* Parses a positive decimal id ("12"): plain digits, as cmd_parse_num. */
 enum latch_status cmd_parse_id(const char *s, int64_t *out,
                                struct latch_err *err)
     __attribute__((warn_unused_result));

@@ -162,13 +162,25 @@ cmd_device_show(struct latchd_env *env, int argc, char **argv)
     struct core *c = NULL;
     json_t *out = NULL;
     json_t *r;
+    int64_t id = 0;
     size_t i;
 
     latch_err_clear(&err);
     if (argc != 2) {
         return latchd_usage(argv[0], "ID|DEVICE_ID [--json]");
     }
-    st = core_open(&env->cfg, env->db, &c, &err);
+    st = LATCH_OK;
+    if (!cmd_device_id_ok(argv[1]) &&
+        cmd_parse_id(argv[1], &id, &err) != LATCH_OK) {
+        latch_err_clear(&err);
+        st = latch_err_set(&err, LATCH_E_USAGE,
+                           "\"%.70s\" is neither an id nor a device id (64 "
+                           "lowercase hex digits)",
+                           argv[1]);
+    }
+    if (st == LATCH_OK) {
+        st = core_open(&env->cfg, env->db, &c, &err);
+    }
     if (st == LATCH_OK) {
         st = core_device_show(c, argv[1], &out, &err);
     }

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "aia.h"
+#include "cmd.h"
 #include "cmd_ek.h"
 #include "core.h"
 #include "db.h"
@@ -226,7 +227,9 @@ cmd_ek_verify(struct latchd_env *env, int argc, char **argv)
             st = add_helpers(optarg, 0, r.helpers, &err);
             break;
         case 'n':
-            r.opts.now = strtoll(optarg, NULL, 10);
+            /* Seconds since 1970, up to 9999-12-31T23:59:59Z. */
+            st = cmd_parse_num("--now", optarg, 1, 253402300799LL, &r.opts.now,
+                               &err);
             break;
         case 'd':
             deny = optarg;

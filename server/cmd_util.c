@@ -48,6 +48,13 @@ cmd_list_opts(int argc, char **argv, unsigned int filters,
                 goto usage;
             }
             opt->device_id = optarg;
+            if (!cmd_device_id_ok(optarg)) {
+                fprintf(stderr,
+                        "latchd: --device \"%.70s\": not a device id (64 "
+                        "lowercase hex digits)\n",
+                        optarg);
+                goto usage;
+            }
             break;
         case 'e':
             if ((filters & CMD_LIST_ENROLLMENT) == 0 ||
@@ -321,4 +328,17 @@ cmd_text_arg(const char *what, const char *s, size_t max, struct latch_err *err)
         i += n;
     }
     return LATCH_OK;
+}
+
+bool
+cmd_device_id_ok(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return i == 64;
 }

@@ -78,7 +78,9 @@ core_feature_parse(const char *spec, struct core_feature *f,
         *eq++ = '\0';
         errno = 0;
         q = strtoll(eq, &end, 10);
-        if (errno != 0 || end == eq || *end != '\0' || q < 0 ||
+        /* Plain digits only: no sign, space or leading zero. */
+        if (eq[0] < '0' || eq[0] > '9' || (eq[0] == '0' && eq[1] != '\0') ||
+            errno != 0 || end == eq || *end != '\0' || q < 0 ||
             q > LATCH_JSON_MAX_INT) {
             return latch_err_set(err, LATCH_E_USAGE,
                                  "feature %s: quantity \"%s\" is not a "

@@ -138,17 +138,33 @@ latchd_usage(const char *argv0, const char *usage)
 }
 
 enum latch_status
+cmd_parse_num(const char *what, const char *s, int64_t min, int64_t max,
+              int64_t *out, struct latch_err *err)
+{
+    int64_t v = 0;
+    size_t i;
+
+    /* Plain digits: no sign, space or leading zero (strtoll takes all). */
+    for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 18; i++) {
+        v = v * 10 + (s[i] - '0');
+    }
+    if (i == 0 || s[i] != '\0' || (s[0] == '0' && i > 1) || v < min ||
+        v > max) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "%s \"%.40s\" is not a number from %lld to %lld",
+                             what, s, (long long)min, (long long)max);
+    }
+    *out = v;
+    return LATCH_OK;
+}
+
+enum latch_status
 cmd_parse_id(const char *s, int64_t *out, struct latch_err *err)
 {
-    char *end = NULL;
-    long long v;
-
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v <= 0) {
+    if (cmd_parse_num("id", s, 1, INT64_MAX, out, err) != LATCH_OK) {
+        latch_err_clear(err);
         return latch_err_set(err, LATCH_E_USAGE,
                              "\"%.40s\" is not an id (a positive number)", s);
     }
-    *out = (int64_t)v;
     return LATCH_OK;
 }

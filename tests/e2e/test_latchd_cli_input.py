@@ -124,3 +124,43 @@ def test_failed_init_removes_only_what_it_made(tmp_path, database, code):
     assert res.returncode == code, (res.returncode, res.stderr)
     assert sorted(os.listdir(pre)) == ["keep.txt", "trust"]
     assert os.listdir(pre / "trust") == ["root.pem"]
+
+
+@pytest.mark.parametrize("now", ["abc", "", "0", "12abc", "-5", "+5", " 5",
+                                 "253402300800", "99999999999999999999"])
+def test_ek_verify_now_is_strict(tmp_path, now):
+    # atoll-like parsing made "abc", "" and "0" mean "now", "12abc" 12.
+    res = run("ek", "verify", "--trust", str(tmp_path), "--now", now,
+              str(tmp_path / "ek.der"))
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert b"--now" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("bad", [" 1", "+1", "01", "1 ", "0", "-1", "1e3"])
+def test_ids_are_plain_digits(sq_latchd, bad):
+    for args in (["enrollment", "show", bad], ["license", "show", bad],
+                 ["enrollment", "list", "--after", bad]):
+        res = run(*args, data=sq_latchd.data)
+        assert res.returncode == 2, (args, res.returncode, res.stderr)
+
+
+@pytest.mark.parametrize("qty", [" 5", "+5", "05", "-0", "5 "])
+def test_quantities_are_plain_digits(sq_latchd, qty):
+    res = run("plan", "add", "p", "--feature", "x=" + qty,
+              data=sq_latchd.data)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert b"quantity" in res.stderr, res.stderr
+    res = run("plan", "add", "p", "--feature", "x=0", data=sq_latchd.data)
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("dev", ["zz", "A" * 64, "a" * 63, "a" * 65])
+def test_device_filter_must_be_a_device_id(sq_latchd, dev):
+    for args in (["enrollment", "list", "--device", dev],
+                 ["license", "list", "--device", dev],
+                 ["device", "show", dev]):
+        res = run(*args, data=sq_latchd.data)
+        assert res.returncode == 2, (args, res.returncode, res.stderr)
+    res = run("enrollment", "list", "--device", "a" * 64,
+              data=sq_latchd.data)
+    assert res.returncode == 0, res.stderr
