@@ -139,6 +139,31 @@ fsync_dir_of(const char *path, struct latch_err *err)
     return LATCH_OK;
 }
 
+/*
+ * rename() replaces whatever path names: a device node, a FIFO, a symlink
+ * (not its target). Only a regular file, or nothing, may be replaced.
+ */
+enum latch_status
+latch_check_replaceable(const char *path, struct latch_err *err)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) == -1) {
+        if (errno == ENOENT) {
+            return LATCH_OK;
+        }
+        return latch_err_set(err, LATCH_E_IO, "cannot write %s: %s", path,
+                             strerror(errno));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        return latch_err_set(err, LATCH_E_IO,
+                             "cannot write %s: exists and is not a regular "
+                             "file",
+                             path);
+    }
+    return LATCH_OK;
+}
+
 enum latch_status
 latch_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
                    struct latch_err *err)
@@ -147,6 +172,10 @@ latch_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
     char tmp[4096];
     int fd;
 
+    st = latch_check_replaceable(path, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
         (int)sizeof(tmp)) {
         return latch_err_set(err, LATCH_E_IO, "%s: path too long", path);

@@ -19,9 +19,19 @@ enum latch_status latch_read_file(const char *path, size_t max, char **out,
     __attribute__((warn_unused_result));
 
 /*
+ * LATCH_OK when path does not exist or is a regular file (lstat: a symlink
+ * is refused, not followed); LATCH_E_IO "cannot write PATH: exists and is
+ * not a regular file" otherwise.
+ */
+enum latch_status latch_check_replaceable(const char *path,
+                                          struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+/*
  * Writes atomically: temporary file in the same directory (O_EXCL, mode),
- * write, fsync, rename over path, fsync the directory. On failure path is
- * untouched and the temporary file removed.
+ * write, fsync, rename over path, fsync the directory. Refuses a path that
+ * exists and is not a regular file (latch_check_replaceable()). On failure
+ * path is untouched and the temporary file removed.
  */
 enum latch_status latch_write_atomic(const char *path, const void *buf,
                                      size_t len, mode_t mode,
