@@ -8,6 +8,10 @@
  */
 #include "tpm.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +71,94 @@ latch_tpm_tcti(const char *tcti)
     return LATCH_TPM_DEFAULT_TCTI;
 }
 
+/* pcap:pcap:...: how deep a TCTI string may wrap another. */
+#define TCTI_NEST_MAX 4
+
+/* Where tpm2-tss's device TCTI (and the loader's default) looks. */
+static const char *const TSS_DEFAULT_DEVICES[] = {"/dev/tpmrm0", "/dev/tpm0",
+                                                  NULL};
+
+/*
+ * The device TCTI opens its path read-write and writes a TPM command into
+ * it: anything but a character device (a regular file, a FIFO) would be
+ * overwritten. Symlinks are followed, as the TCTI does.
+ */
+static enum latch_status
+check_tpm_device(const char *conf, const char *path, bool may_be_absent,
+                 struct latch_err *err)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) == -1) {
+        if (may_be_absent && errno == ENOENT) {
+            return LATCH_OK;
+        }
+        return latch_err_set(err, LATCH_E_TPM,
+                             "TPM unavailable: TCTI '%s': %s: %s", conf, path,
+                             strerror(errno));
+    }
+    if (!S_ISCHR(sb.st_mode)) {
+        return latch_err_set(err, LATCH_E_TPM,
+                             "TPM unavailable: TCTI '%s': %s is not a "
+                             "character device (refusing to write TPM "
+                             "commands into it)",
+                             conf, path);
+    }
+    return LATCH_OK;
+}
+
+static enum latch_status
+check_tpm_defaults(const char *conf, struct latch_err *err)
+{
+    enum latch_status st = LATCH_OK;
+
+    for (size_t i = 0; st == LATCH_OK && TSS_DEFAULT_DEVICES[i] != NULL; i++) {
+        st = check_tpm_device(conf, TSS_DEFAULT_DEVICES[i], true, err);
+    }
+    return st;
+}
+
+/*
+ * Splits "name:conf" as the TCTI loader does and checks what the device
+ * TCTI would open: conf, or its default paths when conf is empty. An empty
+ * name is the loader's own search, which ends with those paths too; pcap
+ * wraps another TCTI string. Names the loader cannot load are left to it.
+ */
+static enum latch_status
+check_tcti(const char *full, const char *nameconf, int depth,
+           struct latch_err *err)
+{
+    const char *colon = strchr(nameconf, ':');
+    size_t n = colon != NULL ? (size_t)(colon - nameconf) : strlen(nameconf);
+    const char *conf = colon != NULL && colon[1] != '\0' ? colon + 1 : NULL;
+    TSS2_TCTI_INFO *info = NULL;
+    enum latch_status st = LATCH_OK;
+    char name[PATH_MAX];
+
+    if (n == 0) {
+        return check_tpm_defaults(full, err);
+    }
+    if (n >= sizeof(name) || depth > TCTI_NEST_MAX) {
+        return LATCH_OK;
+    }
+    memcpy(name, nameconf, n);
+    name[n] = '\0';
+    if (Tss2_TctiLdr_GetInfo(name, &info) != TSS2_RC_SUCCESS || info == NULL ||
+        info->name == NULL) {
+        goto out;
+    }
+    if (strcmp(info->name, "tcti-device") == 0) {
+        st = conf != NULL ? check_tpm_device(full, conf, false, err)
+                          : check_tpm_defaults(full, err);
+    } else if (strcmp(info->name, "tcti-pcap") == 0 && conf != NULL) {
+        st = check_tcti(full, conf, depth + 1, err);
+    }
+
+out:
+    Tss2_TctiLdr_FreeInfo(&info);
+    return st;
+}
+
 enum latch_status
 latch_tpm_open(const char *tcti, struct latch_tpm **out, struct latch_err *err)
 {
@@ -75,6 +167,11 @@ latch_tpm_open(const char *tcti, struct latch_tpm **out, struct latch_err *err)
     enum latch_status st = LATCH_E_TPM;
     TSS2_RC rc;
 
+    st = check_tcti(conf, conf, 0, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
+    st = LATCH_E_TPM;
     tpm = calloc(1, sizeof(*tpm));
     if (tpm == NULL) {
         return latch_err_set(err, LATCH_E_NOMEM, "tpm: out of memory");
