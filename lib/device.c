@@ -639,10 +639,45 @@ ak_new(struct latch_tpm *tpm, ESYS_TR ek, const struct latch_ek_info *info,
     return st;
 }
 
+/*
+ * The label as enrollment.json's device.label allows it (docs/format.md
+ * 4.2): valid UTF-8 of at most LATCH_ENROLL_TEXT_MAX bytes.
+ */
+static enum latch_status
+check_label(const char *label, struct latch_err *err)
+{
+    const uint8_t *p = (const uint8_t *)label;
+    size_t len, i, n;
+    uint32_t cp;
+
+    if (label == NULL) {
+        return LATCH_OK;
+    }
+    len = strlen(label);
+    if (len > LATCH_ENROLL_TEXT_MAX) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "--label: %zu bytes, the limit is %d", len,
+                             LATCH_ENROLL_TEXT_MAX);
+    }
+    for (i = 0; i < len; i += n) {
+        n = latch_utf8_next(p + i, len - i, &cp);
+        if (n == 0) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "--label: not valid UTF-8 (byte %zu)", i);
+        }
+    }
+    return LATCH_OK;
+}
+
 /* The options alone, before any file or the TPM is touched. */
 static enum latch_status
 enroll_check_opts(const struct latch_enroll_opts *opts, struct latch_err *err)
 {
+    enum latch_status st = check_label(opts->info.label, err);
+
+    if (st != LATCH_OK) {
+        return st;
+    }
     if (opts->ek != NULL && strcmp(opts->ek, "auto") != 0 &&
         latch_ek_info_by_name(opts->ek) == NULL) {
         return latch_err_set(err, LATCH_E_USAGE,
