@@ -75,7 +75,10 @@ enum cli_exit {
 /* Maps a library status to the documented exit code. */
 int cli_exit_code(enum latch_status st);
 
-/* Prints "latch VERB: message" to stderr. */
+/*
+ * Prints "latch VERB: message" to stderr, escaped as by cli_safe_text():
+ * messages may quote arguments.
+ */
 void cli_warnx(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -83,8 +86,8 @@ void cli_warnx(const char *verb, const char *fmt, ...)
 int cli_fail(const char *verb, const struct latch_err *err);
 
 /*
- * Prints the message, the verb's usage line and its one-line help (not
- * the option list) to stderr; returns CLI_EXIT_USAGE.
+ * Prints the message (escaped like cli_warnx()), the verb's usage line and
+ * its one-line help (not the option list) to stderr; returns CLI_EXIT_USAGE.
  */
 int cli_usage(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -47,29 +47,38 @@ cli_exit_code(enum latch_status st)
     return CLI_EXIT_FAILURE;
 }
 
+/*
+ * "latch VERB: message" on stderr, the message escaped: it may quote the
+ * caller's arguments, which may hold terminal control sequences.
+ */
+static void __attribute__((format(printf, 2, 0)))
+vwarn(const char *verb, const char *fmt, va_list ap)
+{
+    char raw[2 * LATCH_ERR_MSG_MAX], shown[4 * LATCH_ERR_MSG_MAX];
+
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    cli_safe_text(raw, shown, sizeof(shown));
+    fprintf(stderr, "latch %s: %s\n", verb, shown);
+}
+
 void
 cli_warnx(const char *verb, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "latch %s: ", verb);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vwarn(verb, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int
 cli_fail(const char *verb, const struct latch_err *err)
 {
-    char shown[2 * LATCH_ERR_MSG_MAX];
-
     if (err->msg[0] != '\0') {
-        cli_safe_text(err->msg, shown, sizeof(shown));
+        cli_warnx(verb, "%s", err->msg);
     } else {
-        snprintf(shown, sizeof(shown), "%s", latch_strerror(err->status));
+        cli_warnx(verb, "%s", latch_strerror(err->status));
     }
-    cli_warnx(verb, "%s", shown);
     return cli_exit_code(err->status);
 }
 
@@ -113,11 +122,9 @@ cli_usage(const char *verb, const char *fmt, ...)
     const struct cli_verb *v = cli_verb_find(verb);
     va_list ap;
 
-    fprintf(stderr, "latch %s: ", verb);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vwarn(verb, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     if (v != NULL) {
         usage_line(stderr, v);
     }
