@@ -101,6 +101,31 @@ print_json(const struct status *s, int64_t now)
     return CLI_EXIT_OK;
 }
 
+/*
+ * license.json is there but cannot be read or parsed: the same shape with
+ * nothing in it to act on (no features, proof failed), and why.
+ */
+static void
+print_json_unreadable(const struct latch_err *err)
+{
+    char msg[2 * LATCH_ERR_MSG_MAX];
+    json_t *doc;
+    char *text = NULL;
+
+    /* Escaped: json_pack() refuses invalid UTF-8 (a path may hold it). */
+    cli_safe_text(err->msg, msg, sizeof(msg));
+    doc = json_pack("{s:b, s:s, s:{s:b, s:s}, s:{}}", "installed", 1, "error",
+                    msg, "proof", "ok", 0, "error", msg, "features");
+    if (doc != NULL) {
+        text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    }
+    json_decref(doc);
+    if (text != NULL) {
+        printf("%s\n", text);
+    }
+    free(text);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -138,6 +163,8 @@ cmd_status(int argc, char **argv)
         latch_device_installed(dev, &s.lic, &err) != LATCH_OK) {
         if (common.json && err.status == LATCH_E_NOT_FOUND) {
             printf("{\n  \"installed\": false\n}\n");
+        } else if (common.json && dev != NULL) {
+            print_json_unreadable(&err);
         }
         rc = cli_fail("status", &err);
         goto done;
