@@ -90,6 +90,9 @@ cmd_activate(int argc, char **argv)
     if (optind + 1 != argc) {
         return cli_usage("activate", "needs exactly one LICENSE file");
     }
+    if (argv[optind][0] == '\0') {
+        return cli_usage("activate", "LICENSE: empty path");
+    }
 
     dev_quiet_tss();
     if (latch_device_open(common.tcti, common.state_dir, &dev, &err) !=

@@ -100,8 +100,10 @@ static const char *const state_files[] = {
 /*
  * Refuses an output path that would replace the device's own state: one
  * whose directory is the state directory or below it, or an existing file
- * that is one of the state files under another name (a link). A directory
- * that cannot be resolved yet is left to the write to report.
+ * that is one of the state files under another name (a link). Also refuses
+ * anything there but a regular file (a device, a FIFO, a symlink): the
+ * rename would replace it. A directory that cannot be resolved yet is left
+ * to the write to report.
  */
 static int
 check_out_path(const char *out, const char *state, struct latch_err *err)
@@ -111,7 +113,18 @@ check_out_path(const char *out, const char *state, struct latch_err *err)
     size_t n;
     int w;
 
-    if (strcmp(out, "-") == 0 || realpath(state, sdir) == NULL) {
+    if (strcmp(out, "-") == 0) {
+        return 0;
+    }
+    /* The write refuses it too (exit 3), but only after the TPM work. */
+    if (lstat(out, &osb) == 0 && !S_ISREG(osb.st_mode)) {
+        latch_err_set(err, LATCH_E_USAGE,
+                      "-o %s: exists and is not a regular file (refusing to "
+                      "replace it)",
+                      out);
+        return 1;
+    }
+    if (realpath(state, sdir) == NULL) {
         return 0;
     }
     if (snprintf(copy, sizeof(copy), "%s", out) >= (int)sizeof(copy)) {
@@ -231,6 +244,9 @@ cmd_enroll(int argc, char **argv)
     }
     if (out == NULL || optind != argc) {
         return cli_usage("enroll", "needs -o FILE and no operands");
+    }
+    if (out[0] == '\0') {
+        return cli_usage("enroll", "-o: empty path (use -o - for stdout)");
     }
 
     dev_quiet_tss();

@@ -349,6 +349,13 @@ cmd_verify(int argc, char **argv)
     if (argc - optind != 1) {
         return cli_usage(VERB, "expected exactly one LICENSE file");
     }
+    if (argv[optind][0] == '\0') {
+        return cli_usage(VERB, "LICENSE: empty path");
+    }
+    if (root_path != NULL && root_path[0] == '\0') {
+        return cli_usage(VERB, "--root: empty path (leave it out for the "
+                               "built-in root)");
+    }
     run(&r, argv[optind], root_path);
     if (json) {
         if (print_json(&r, argv[optind]) != 0) {
