@@ -9,6 +9,7 @@ enrollment argument checks.
 import json
 import os
 import re
+import stat
 import subprocess
 
 import pytest
@@ -285,3 +286,133 @@ def test_first_enroll_into_its_own_state_directory_keeps_the_ak(device,
     res = dev.latch("enroll", "-o", str(tmp_path / "enr.json"))
     assert res.returncode == EXIT["ok"], res.stderr
     assert "existing" in res.stdout
+
+
+def test_enroll_never_replaces_what_is_not_a_regular_file(device, tmp_path):
+    dev = device()
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    target = tmp_path / "target.json"
+    target.write_bytes(b"keep me\n")
+    link = str(tmp_path / "link.json")
+    os.symlink(str(target), link)
+    for out in (fifo, link):
+        res = dev.latch("enroll", "-o", out)
+        assert res.returncode == EXIT["usage"], (out, res.stderr)
+        assert ("-o %s: exists and is not a regular file" % out
+                in res.stderr), res.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.path.islink(link)
+    assert target.read_bytes() == b"keep me\n"
+    assert not os.path.exists(dev.state)
+
+    # stdout and a regular file are still written.
+    res = dev.latch("enroll", "-o", "-")
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert json.loads(res.stdout)["format"] == "latch.enrollment.v1"
+    res = dev.latch("enroll", "-o", str(target))
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert json.loads(target.read_bytes())["format"] == "latch.enrollment.v1"
+
+
+def test_device_tcti_must_name_a_character_device(device, issue, tmp_path):
+    dev = device()
+    activated(dev, issue, tmp_path)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"root:x:0:0:root:/root:/bin/sh\n")
+    link = str(tmp_path / "tpm-link")
+    os.symlink(str(victim), link)
+    fifo = str(tmp_path / "tpm-fifo")
+    os.mkfifo(fifo)
+    cases = [("device:" + str(victim), str(victim)),
+             ("device:" + link, link),
+             ("libtss2-tcti-device.so.0:" + str(victim), str(victim)),
+             ("pcap:device:" + str(victim), str(victim)),
+             ("device:" + fifo, fifo)]
+    for tcti, path in cases:
+        for verb in (("status",), ("check", "base"),
+                     ("enroll", "-o", str(tmp_path / "e.json"))):
+            res = dev.latch(*verb, tcti=tcti)
+            assert res.returncode == EXIT["tpm"], (tcti, verb, res.stderr)
+            assert (path + " is not a character device" in res.stderr), \
+                res.stderr
+    assert victim.read_bytes() == b"root:x:0:0:root:/root:/bin/sh\n"
+    assert not os.path.exists(str(tmp_path / "e.json"))
+    # The real TPM still works.
+    assert dev.latch("check", "base").returncode == EXIT["ok"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["enroll", "-o", ""], "latch enroll: -o: empty path"),
+    (["verify", ""], "latch verify: LICENSE: empty path"),
+    (["verify", "lic.json", "--root", ""], "latch verify: --root: empty path"),
+    (["verify", "lic.json", "--root="], "latch verify: --root: empty path"),
+    (["activate", ""], "latch activate: LICENSE: empty path"),
+])
+def test_empty_paths_are_usage_errors(args, message, device):
+    dev = device()
+    res = run(device_cmd(dev.build.latch, *args))
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert res.stderr.startswith(message), res.stderr
+    assert not os.path.exists(dev.state)
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "a\x1b[31m"],
+    ["enroll", "-o", "x.json", "--ak", "e\x1b[31m"],
+    ["verify", "--b\x1b[31m", "lic.json"],
+])
+def test_messages_escape_control_characters(args):
+    res = run([LATCH, *args])
+    assert res.returncode == EXIT["usage"], res.stderr
+    assert "\x1b" not in res.stderr, res.stderr
+    assert "<U+001B>[31m" in res.stderr, res.stderr
+
+
+def test_status_json_prints_an_object_when_the_license_is_unreadable(
+        device, issue, tmp_path):
+    dev = device()
+    activated(dev, issue, tmp_path)
+    path = os.path.join(dev.state, "license.json")
+    good = _read(path)
+    with open(path, "wb") as f:
+        f.write(good[:-20])
+    res = dev.latch("status", "--json")
+    assert res.returncode == EXIT["format"], res.stderr
+    st = json.loads(res.stdout)
+    assert st["installed"] is True
+    assert "license.json" in st["error"]
+    assert st["proof"] == {"ok": False, "error": st["error"]}
+    assert st["features"] == {}
+
+    os.unlink(path)
+    os.mkdir(path)
+    res = dev.latch("status", "--json")
+    assert res.returncode == EXIT["io"], res.stderr
+    st = json.loads(res.stdout)
+    assert st["installed"] is True
+    assert "license.json: not a regular file" in st["error"]
+    assert st["proof"]["ok"] is False and st["features"] == {}
+
+
+def test_enroll_checks_the_label_before_the_tpm(device, tmp_path):
+    dev = device()
+    out = str(tmp_path / "e.json")
+    nowhere = "swtpm:path=" + str(tmp_path / "no.sock")
+    for label, message in (("x" * 257, "--label: 257 bytes, the limit is 256"),
+                           (b"rack \xff", "--label: not valid UTF-8")):
+        argv = device_cmd(dev.build.latch, "enroll", "--tcti", nowhere,
+                          "--state-dir", dev.state, "-o", out, "--label",
+                          label)
+        res = run(argv)
+        assert res.returncode == EXIT["usage"], res.stderr
+        assert message in res.stderr, res.stderr
+    assert not os.path.exists(out)
+
+    # 256 bytes of UTF-8 (with a control character, as the format allows).
+    label = "\u00e9" * 127 + "\t."
+    assert len(label.encode()) == 256
+    res = dev.latch("enroll", "-o", out, "--label", label)
+    assert res.returncode == EXIT["ok"], res.stderr
+    with open(out, encoding="utf-8") as f:
+        assert json.load(f)["device"]["label"] == label
