@@ -139,7 +139,11 @@ check_tcti(const char *full, const char *nameconf, int depth,
         return check_tpm_defaults(full, err);
     }
     if (n >= sizeof(name) || depth > TCTI_NEST_MAX) {
-        return LATCH_OK;
+        /* Not to be checked, so not to be loaded. */
+        return latch_err_set(err, LATCH_E_TPM,
+                             "TPM unavailable: TCTI '%s': name too long or "
+                             "nested more than %d deep",
+                             full, TCTI_NEST_MAX);
     }
     memcpy(name, nameconf, n);
     name[n] = '\0';

@@ -324,18 +324,20 @@ def test_device_tcti_must_name_a_character_device(device, issue, tmp_path):
     os.symlink(str(victim), link)
     fifo = str(tmp_path / "tpm-fifo")
     os.mkfifo(fifo)
-    cases = [("device:" + str(victim), str(victim)),
-             ("device:" + link, link),
-             ("libtss2-tcti-device.so.0:" + str(victim), str(victim)),
-             ("pcap:device:" + str(victim), str(victim)),
-             ("device:" + fifo, fifo)]
-    for tcti, path in cases:
+    not_chr = " is not a character device"
+    cases = [("device:" + str(victim), str(victim) + not_chr),
+             ("device:" + link, link + not_chr),
+             ("libtss2-tcti-device.so.0:" + str(victim),
+              str(victim) + not_chr),
+             ("pcap:device:" + str(victim), str(victim) + not_chr),
+             ("pcap:" * 6 + "device:" + str(victim), "nested more than"),
+             ("device:" + fifo, fifo + not_chr)]
+    for tcti, message in cases:
         for verb in (("status",), ("check", "base"),
                      ("enroll", "-o", str(tmp_path / "e.json"))):
             res = dev.latch(*verb, tcti=tcti)
             assert res.returncode == EXIT["tpm"], (tcti, verb, res.stderr)
-            assert (path + " is not a character device" in res.stderr), \
-                res.stderr
+            assert message in res.stderr, res.stderr
     assert victim.read_bytes() == b"root:x:0:0:root:/root:/bin/sh\n"
     assert not os.path.exists(str(tmp_path / "e.json"))
     # The real TPM still works.

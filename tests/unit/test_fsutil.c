@@ -74,8 +74,7 @@ test_write_creates_and_replaces_a_regular_file(void **state)
     join(*state, "f.json", path, sizeof(path));
     assert_int_equal(latch_write_atomic(path, "one", 3, 0600, &err), LATCH_OK);
     assert_content(path, "one");
-    assert_int_equal(latch_write_atomic(path, "two!", 4, 0600, &err),
-                     LATCH_OK);
+    assert_int_equal(latch_write_atomic(path, "two!", 4, 0600, &err), LATCH_OK);
     assert_content(path, "two!");
 }
 
@@ -85,8 +84,7 @@ assert_refused(const char *path)
     struct latch_err err = {LATCH_OK, ""};
     char want[256];
 
-    assert_int_equal(latch_write_atomic(path, "x", 1, 0600, &err),
-                     LATCH_E_IO);
+    assert_int_equal(latch_write_atomic(path, "x", 1, 0600, &err), LATCH_E_IO);
     snprintf(want, sizeof(want),
              "cannot write %s: exists and is not a regular file", path);
     assert_string_equal(err.msg, want);
