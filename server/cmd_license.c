@@ -34,6 +34,7 @@ struct issue_args {
     size_t nenrollments;
     int64_t count;
     const char *out;
+    size_t stored; /* licenses committed so far */
 };
 
 static enum latch_status
@@ -64,6 +65,34 @@ add_enrollment(struct issue_args *a, const char *s, struct latch_err *err)
     }
     a->enrollments = grown;
     return cmd_parse_id(s, &a->enrollments[a->nenrollments++], err);
+}
+
+/*
+ * The checks that need no database, made before the enrollments' state:
+ * a feature named twice, a --valid-until that is not in the future.
+ */
+static enum latch_status
+issue_checks(const struct issue_args *a, struct latch_err *err)
+{
+    char when[LATCH_TIME_LEN];
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < a->req.nfeatures; i++) {
+        for (j = 0; j < i; j++) {
+            if (strcmp(a->features[i].name, a->features[j].name) == 0) {
+                return latch_err_set(err, LATCH_E_USAGE,
+                                     "feature %s is given twice",
+                                     a->features[i].name);
+            }
+        }
+    }
+    if (a->req.has_valid_until && a->req.valid_until <= (int64_t)time(NULL)) {
+        latch_time_format(a->req.valid_until, when);
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "--valid-until %s is not in the future", when);
+    }
+    return LATCH_OK;
 }
 
 static int
@@ -118,11 +147,8 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
             a->req.supersede = true;
             break;
         case 'n':
-            st = cmd_parse_id(optarg, &a->count, err);
-            if (st == LATCH_OK && a->count > ISSUE_MAX_COUNT) {
-                st = latch_err_set(err, LATCH_E_USAGE, "--count: at most %d",
-                                   ISSUE_MAX_COUNT);
-            }
+            st = cmd_parse_num("--count", optarg, 1, ISSUE_MAX_COUNT, &a->count,
+                               err);
             break;
         case 'o':
             a->out = optarg;
@@ -139,7 +165,7 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
         return 2;
     }
     a->req.features = a->features;
-    return 0;
+    return issue_checks(a, err) == LATCH_OK ? 0 : -1;
 }
 
 /* Where license number i goes: -o FILE for one, DIR/license-ID.json for
@@ -172,18 +198,26 @@ issue_one(struct latchd_env *env, struct core *c, struct issue_args *a,
 {
     enum latch_status st;
     char path[4096];
+    char msg[160];
     char *file = NULL;
     size_t len = 0;
 
     st = core_license_issue(c, env->actor, &a->req, out, &file, &len, err);
     if (st == LATCH_OK) {
+        a->stored++;
         st = out_path(a, many, *out, path, sizeof(path), err);
     }
     if (st == LATCH_OK) {
         st = out_write_new(path, file, len, 0644, err);
         if (st != LATCH_OK) {
-            latch_err_prefix(err, "license stored, but its file could not "
-                                  "be written (latchd license export)");
+            snprintf(
+                msg, sizeof(msg),
+                "license %lld stored, but its file could not be "
+                "written (recover it with: latchd license export %lld "
+                "-o FILE)",
+                (long long)json_integer_value(json_object_get(*out, "id")),
+                (long long)json_integer_value(json_object_get(*out, "id")));
+            latch_err_prefix(err, msg);
         }
     }
     if (st == LATCH_OK) {
@@ -198,6 +232,59 @@ issue_one(struct latchd_env *env, struct core *c, struct issue_args *a,
  * after the commit with two flushes per batch. A crash loses at most the
  * files of the last committed batch, never leaves a file without its row.
  */
+/* Whether dir/name holds exactly f's bytes (this batch placed it). */
+static bool
+placed(const char *dir, const struct file_item *f)
+{
+    struct latch_err err;
+    char path[4096];
+    char *buf = NULL;
+    size_t len = 0;
+    bool same;
+
+    latch_err_clear(&err);
+    snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+    if (latch_read_file(path, f->len + 1, &buf, &len, &err) != LATCH_OK) {
+        return false;
+    }
+    same = len == f->len && memcmp(buf, f->data, len) == 0;
+    free(buf);
+    return same;
+}
+
+/*
+ * After a failed batch write: names on stderr each license that is stored
+ * but has no file, with the command that writes it, and says so in err.
+ */
+static void
+unwritten_report(const char *dir, const struct file_item *files,
+                 const struct core_issued *issued, size_t n,
+                 struct latch_err *err)
+{
+    char msg[200];
+    size_t missing = 0;
+    size_t i;
+    long long id;
+
+    for (i = 0; i < n; i++) {
+        if (placed(dir, &files[i])) {
+            continue;
+        }
+        id = (long long)json_integer_value(
+            json_object_get(issued[i].summary, "id"));
+        fprintf(stderr,
+                "latchd: license %lld stored without its file %s/%s; "
+                "write it with: latchd license export %lld -o FILE\n",
+                id, dir, files[i].name, id);
+        missing++;
+    }
+    snprintf(msg, sizeof(msg),
+             "%zu stored license(s) have no file (listed above with the "
+             "command that writes each)",
+             missing);
+    latch_err_prefix(err, msg);
+}
+
 static enum latch_status
 issue_batch(struct latchd_env *env, struct core *c, struct issue_args *a,
             struct core_issue_req *reqs, size_t n, json_t *items,
@@ -214,6 +301,7 @@ issue_batch(struct latchd_env *env, struct core *c, struct issue_args *a,
     if (st != LATCH_OK) {
         return st;
     }
+    a->stored += n;
     for (i = 0; i < n; i++) {
         snprintf(names[i], sizeof(names[i]), "license-%lld.json",
                  (long long)json_integer_value(
@@ -224,8 +312,7 @@ issue_batch(struct latchd_env *env, struct core *c, struct issue_args *a,
     }
     st = files_write_batch(a->out, files, n, 0644, err);
     if (st != LATCH_OK) {
-        latch_err_prefix(err, "licenses stored, but their files could not "
-                              "be written (latchd license export)");
+        unwritten_report(a->out, files, issued, n, err);
     }
     for (i = 0; i < n && st == LATCH_OK; i++) {
         snprintf(path, sizeof(path), "%s/%s", a->out, names[i]);
@@ -352,9 +439,14 @@ cmd_license_issue(struct latchd_env *env, int argc, char **argv)
         }
     }
     if (st != LATCH_OK) {
-        if (many) {
-            latch_err_prefix(&err, "stopped after the licenses already "
-                                   "issued");
+        if (many && a->stored > 0) {
+            char msg[96];
+
+            snprintf(msg, sizeof(msg),
+                     "stopped after %zu license(s) were "
+                     "stored",
+                     a->stored);
+            latch_err_prefix(&err, msg);
         }
         rc = latchd_fail(env, st, &err);
         goto out;

@@ -164,3 +164,87 @@ def test_device_filter_must_be_a_device_id(sq_latchd, dev):
     res = run("enrollment", "list", "--device", "a" * 64,
               data=sq_latchd.data)
     assert res.returncode == 0, res.stderr
+
+
+def approved(d, dev, tmp_path):
+    enr = dev.enroll(str(tmp_path / "enr.json"))
+    out = d.json("enrollment", "import", enr, "--wait")
+    assert out["state"] == "valid", out
+    d.json("enrollment", "approve", str(out["id"]))
+    return out["id"]
+
+
+def issue(d, enr_id, out, *args):
+    return run("license", "issue", "--enrollment", str(enr_id),
+               "--customer", "ACME", "--feature", "base", "-o", out, *args,
+               data=d.data)
+
+
+@pytest.mark.parametrize("until", ["2020-01-01", "today"])
+def test_issue_valid_until_in_the_past_is_a_usage_error(sq_latchd, device,
+                                                        tmp_path, until):
+    import datetime
+    d = sq_latchd
+    assert run("customer", "add", "ACME", data=d.data).returncode == 0
+    enr_id = approved(d, device(), tmp_path)
+    if until == "today":
+        until = datetime.datetime.utcnow().strftime("%Y-%m-%d")
+    res = issue(d, enr_id, str(tmp_path / "l.json"), "--valid-until", until)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert b"is not in the future" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "01"])
+def test_issue_count_message_names_count(sq_latchd, count, tmp_path):
+    res = issue(sq_latchd, 1, str(tmp_path), "--count", count)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert b"--count" in res.stderr and b"not an id" not in res.stderr
+
+
+def test_issue_argument_checks_come_before_the_enrollment_state(
+        sq_latchd, device, tmp_path):
+    d = sq_latchd
+    assert run("customer", "add", "ACME", data=d.data).returncode == 0
+    enr = d.json("enrollment", "import",
+                 device().enroll(str(tmp_path / "e.json")))
+    # Not approved: a duplicate feature is still a usage error (exit 2).
+    res = run("license", "issue", "--enrollment", str(enr["id"]),
+              "--customer", "ACME", "--feature", "x", "--feature", "x=2",
+              "-o", str(tmp_path / "l.json"), data=d.data)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert b"feature x is given twice" in res.stderr
+
+
+def test_bulk_problem_before_any_license_does_not_claim_some_were(
+        sq_latchd, tmp_path):
+    res = issue(sq_latchd, 999, str(tmp_path), "--count", "3")
+    assert res.returncode == 3, (res.returncode, res.stderr)
+    assert b"already issued" not in res.stderr
+    assert b"stopped after" not in res.stderr
+
+
+def test_bulk_file_collision_names_each_stored_license_and_its_export(
+        sq_latchd, device, tmp_path):
+    d = sq_latchd
+    assert run("customer", "add", "ACME", data=d.data).returncode == 0
+    enr_id = approved(d, device(), tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "license-2.json").write_text("someone else's\n")
+    res = issue(d, enr_id, str(out), "--count", "3")
+    assert res.returncode != 0, res.stderr
+    ids = sorted(i["id"] for i in d.json("license", "list")["items"])
+    assert ids == [1, 2, 3], ids
+    err = res.stderr.decode()
+    # Every stored license is either on disk or named with its recovery.
+    for lic in ids:
+        f = out / ("license-%d.json" % lic)
+        if lic == 2:
+            assert f.read_text() == "someone else's\n"
+        if lic == 2 or not f.exists():
+            assert "latchd license export %d -o FILE" % lic in err, err
+    assert "stopped after 3 license(s) were stored" in err, err
+    # The recovery command works.
+    rec = tmp_path / "lic2.json"
+    res = run("license", "export", "2", "-o", str(rec), data=d.data)
+    assert res.returncode == 0, res.stderr
