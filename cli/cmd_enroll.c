@@ -193,6 +193,7 @@ cmd_enroll(int argc, char **argv)
     struct latch_device *dev = NULL;
     struct cli_common common = {0};
     struct info_buf ib;
+    char shown[2 * PATH_MAX];
     const char *out = NULL;
     const char *state;
     FILE *msg;
@@ -276,7 +277,8 @@ cmd_enroll(int argc, char **argv)
                 (unsigned)res.persistent_handle);
     }
     if (strcmp(out, "-") != 0) {
-        fprintf(msg, "wrote %s: send it to the license server\n", out);
+        cli_safe_text(out, shown, sizeof(shown));
+        fprintf(msg, "wrote %s: send it to the license server\n", shown);
     }
     rc = CLI_EXIT_OK;
 

@@ -201,10 +201,10 @@ print_text(const struct verify_run *r, const char *path)
                r->rep.items[i].name, shown);
     }
     if (r->verified) {
+        cli_safe_text(lic->license_id, shown, sizeof(shown));
+        printf("signed content:\n  license_id %s, ", shown);
         cli_safe_text(lic->customer, shown, sizeof(shown));
-        printf("signed content:\n  license_id %s, serial %lld, customer "
-               "\"%s\"\n",
-               lic->license_id, (long long)lic->serial, shown);
+        printf("serial %lld, customer \"%s\"\n", (long long)lic->serial, shown);
         printf("  device_id %s\n", lic->device_id);
         for (i = 0; i < lic->nfeatures; i++) {
             const struct latch_feature *f = &lic->features[i];

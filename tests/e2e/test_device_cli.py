@@ -418,3 +418,13 @@ def test_enroll_checks_the_label_before_the_tpm(device, tmp_path):
     assert res.returncode == EXIT["ok"], res.stderr
     with open(out, encoding="utf-8") as f:
         assert json.load(f)["device"]["label"] == label
+
+
+def test_enroll_escapes_the_output_path_it_reports(device, tmp_path):
+    dev = device()
+    out = str(tmp_path / "e\x1b[31m.json")
+    res = dev.latch("enroll", "-o", out)
+    assert res.returncode == EXIT["ok"], res.stderr
+    assert "\x1b" not in res.stdout, res.stdout
+    assert "e<U+001B>[31m.json: send it" in res.stdout, res.stdout
+    assert os.path.exists(out)
