@@ -5,11 +5,13 @@
  * export write the file atomically, and issue only after the license row
  * is committed, so every file on disk has its row.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "codec.h"
@@ -560,6 +562,28 @@ cmd_license_revoke(struct latchd_env *env, int argc, char **argv)
     return print_license(env, out);
 }
 
+/* The file's exact bytes on fd 1, past the escaping stdout filter. */
+static enum latch_status
+write_stdout(const char *buf, size_t len, struct latch_err *err)
+{
+    ssize_t w;
+
+    fflush(stdout);
+    while (len > 0) {
+        w = write(STDOUT_FILENO, buf, len);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return latch_err_set(err, LATCH_E_IO, "standard output: %s",
+                                 w < 0 ? strerror(errno) : "short write");
+        }
+        buf += w;
+        len -= (size_t)w;
+    }
+    return LATCH_OK;
+}
+
 int
 cmd_license_export(struct latchd_env *env, int argc, char **argv)
 {
@@ -570,6 +594,7 @@ cmd_license_export(struct latchd_env *env, int argc, char **argv)
     char *file = NULL;
     size_t len = 0;
     int64_t id = 0;
+    bool to_stdout;
     int ch;
 
     latch_err_clear(&err);
@@ -579,15 +604,21 @@ cmd_license_export(struct latchd_env *env, int argc, char **argv)
             break;
         }
         if (ch != 'o') {
-            return latchd_usage(argv[0], "ID -o FILE [--json]");
+            return latchd_usage(argv[0], "ID -o FILE|- [--json]");
         }
         path = optarg;
     }
     if (optind + 1 != argc || path == NULL) {
-        return latchd_usage(argv[0], "ID -o FILE [--json]");
+        return latchd_usage(argv[0], "ID -o FILE|- [--json]");
     }
+    to_stdout = strcmp(path, "-") == 0;
     st = cmd_parse_id(argv[optind], &id, &err);
-    if (st == LATCH_OK) {
+    if (st == LATCH_OK && to_stdout && env->json) {
+        st = latch_err_set(&err, LATCH_E_USAGE,
+                           "-o - (the file on standard output) and --json "
+                           "exclude each other");
+    }
+    if (st == LATCH_OK && !to_stdout) {
         st = out_check(path, false, env->cfg.data_dir, &err);
     }
     if (st == LATCH_OK) {
@@ -596,7 +627,9 @@ cmd_license_export(struct latchd_env *env, int argc, char **argv)
     if (st == LATCH_OK) {
         st = core_license_export(c, id, &file, &len, &err);
     }
-    if (st == LATCH_OK) {
+    if (st == LATCH_OK && to_stdout) {
+        st = write_stdout(file, len, &err);
+    } else if (st == LATCH_OK) {
         st = out_write_new(path, file, len, 0644, &err);
     }
     free(file);
@@ -607,6 +640,9 @@ cmd_license_export(struct latchd_env *env, int argc, char **argv)
     if (env->json) {
         latchd_print_json(json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id,
                                     "state", "exported", "file", path));
+    } else if (to_stdout) {
+        fprintf(stderr, "latchd: license %lld written to standard output\n",
+                (long long)id);
     } else {
         printf("license %lld written to %s\n", (long long)id, path);
     }

@@ -31,11 +31,31 @@
 
 struct import {
     struct ek_cache_ops cache;
+    struct db *db;
     json_t *items;
     size_t stored;
+    size_t cached; /* already in the cache before this import */
     size_t skipped;
     size_t refused;
 };
+
+/* Whether the cache holds the certificate with this DER SHA-256. */
+static enum latch_status
+in_cache(struct db *db, const char *sha, bool *has, struct latch_err *err)
+{
+    struct db_stmt *s = NULL;
+    enum latch_status st;
+
+    *has = false;
+    st = db_prepare(db, "SELECT 1 FROM aia_cache WHERE sha256 = ?", &s, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
+    db_bind_text(s, 1, sha);
+    st = db_step(s, has, err);
+    db_done(s);
+    return st;
+}
 
 static void
 note(struct import *im, const char *file, const char *sha, const char *subj,
@@ -55,6 +75,7 @@ import_cert(struct import *im, const char *file, X509 *x, struct latch_err *err)
     char key[EK_HEX256_LEN];
     char subj[EK_STR_MAX];
     enum latch_status st;
+    bool had = false;
     int n;
 
     n = i2d_X509(x, &der);
@@ -70,14 +91,22 @@ import_cert(struct import *im, const char *file, X509 *x, struct latch_err *err)
         OPENSSL_free(der);
         return LATCH_OK;
     }
-    st = ek_name_key(X509_get_subject_name(x), key, err);
+    st = in_cache(im->db, sha, &had, err);
     if (st == LATCH_OK) {
+        st = ek_name_key(X509_get_subject_name(x), key, err);
+    }
+    if (st == LATCH_OK && !had) {
         st =
             im->cache.store(im->cache.arg, NULL, der, (size_t)n, sha, key, err);
     }
     OPENSSL_free(der);
     if (st != LATCH_OK) {
         return st;
+    }
+    if (had) {
+        note(im, file, sha, subj, "known", "already cached");
+        im->cached++;
+        return LATCH_OK;
     }
     note(im, file, sha, subj, "cached", "untrusted intermediate");
     im->stored++;
@@ -187,6 +216,7 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
         return latchd_usage(argv[0], CMD_TRUST_IMPORT_USAGE);
     }
     im.items = json_array();
+    im.db = env->db;
     st = core_open(&env->cfg, env->db, &c, &err);
     if (st == LATCH_OK) {
         core_ek_cache(c, &im.cache);
@@ -198,9 +228,10 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
         st = import_path(&im, argv[a], 0, &err);
     }
     if (st == LATCH_OK) {
-        details = json_pack("{s:I, s:I, s:I}", "stored", (json_int_t)im.stored,
-                            "skipped", (json_int_t)im.skipped, "refused",
-                            (json_int_t)im.refused);
+        details = json_pack(
+            "{s:I, s:I, s:I, s:I}", "stored", (json_int_t)im.stored,
+            "already_cached", (json_int_t)im.cached, "skipped",
+            (json_int_t)im.skipped, "refused", (json_int_t)im.refused);
         st = core_audit_append(env->db, env->actor, "trust.import", "aia_cache",
                                details, &err);
         json_decref(details);
@@ -211,10 +242,11 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
         return latchd_fail(env, st, &err);
     }
     if (env->json) {
-        latchd_print_json(json_pack("{s:o, s:I, s:I, s:I}", "items", im.items,
-                                    "stored", (json_int_t)im.stored, "skipped",
-                                    (json_int_t)im.skipped, "refused",
-                                    (json_int_t)im.refused));
+        latchd_print_json(json_pack("{s:o, s:I, s:I, s:I, s:I}", "items",
+                                    im.items, "stored", (json_int_t)im.stored,
+                                    "already_cached", (json_int_t)im.cached,
+                                    "skipped", (json_int_t)im.skipped,
+                                    "refused", (json_int_t)im.refused));
         return im.refused > 0 ? 1 : 0;
     }
     cmd_human(im.items);
@@ -226,9 +258,9 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
                json_string_value(json_object_get(it, "file")),
                json_string_value(json_object_get(it, "detail")));
     }
-    printf("%zu stored, %zu skipped, %zu refused (untrusted intermediates; "
-           "no anchor was added)\n",
-           im.stored, im.skipped, im.refused);
+    printf("%zu stored, %zu already cached, %zu skipped, %zu refused "
+           "(untrusted intermediates; no anchor was added)\n",
+           im.stored, im.cached, im.skipped, im.refused);
     json_decref(im.items);
     /* Anything refused is a failure a script must notice. */
     return im.refused > 0 ? 1 : 0;

@@ -50,7 +50,7 @@ const struct latchd_verb latchd_verbs[] = {
     {"license", "revoke", cmd_license_revoke, LATCHD_NEEDS_DB,
      "ID --reason TEXT [--json]"},
     {"license", "export", cmd_license_export, LATCHD_NEEDS_DB,
-     "ID -o FILE [--json]"},
+     "ID -o FILE|- [--json]"},
     {"device", "list", cmd_device_list, LATCHD_NEEDS_DB,
      "[--after ID] [--limit N] [--json]"},
     {"device", "show", cmd_device_show, LATCHD_NEEDS_DB,

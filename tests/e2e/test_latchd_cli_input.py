@@ -248,3 +248,35 @@ def test_bulk_file_collision_names_each_stored_license_and_its_export(
     rec = tmp_path / "lic2.json"
     res = run("license", "export", "2", "-o", str(rec), data=d.data)
     assert res.returncode == 0, res.stderr
+
+
+def test_license_export_dash_means_standard_output(sq_latchd, device,
+                                                   tmp_path, monkeypatch):
+    d = sq_latchd
+    assert run("customer", "add", "ACME", data=d.data).returncode == 0
+    enr_id = approved(d, device(), tmp_path)
+    lic = tmp_path / "l.json"
+    assert issue(d, enr_id, str(lic)).returncode == 0
+    monkeypatch.chdir(tmp_path)
+    res = run("license", "export", "1", "-o", "-", data=d.data)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == lic.read_bytes()
+    assert not (tmp_path / "-").exists()
+    res = run("--json", "license", "export", "1", "-o", "-", data=d.data)
+    assert res.returncode == 2, res.stderr
+
+
+def test_import_of_an_already_cached_certificate_says_so(sq_latchd,
+                                                         vendor_ca,
+                                                         tmp_path):
+    # The fixture imported the vendor's issuing CA once already.
+    pem = open(vendor_ca.issuer_pem).read()
+    dup = tmp_path / "dup.pem"
+    dup.write_text(pem + pem)
+    res = run("trust", "import-intermediates", str(dup),
+              data=sq_latchd.data)
+    assert res.returncode == 0, res.stderr
+    assert b"0 stored, 2 already cached" in res.stdout, res.stdout
+    res = run("--json", "trust", "import-intermediates", str(dup),
+              data=sq_latchd.data)
+    assert b'"already_cached": 2' in res.stdout, res.stdout
