@@ -164,10 +164,11 @@ static enum latch_status
 check_name(const char *name, struct latch_err *err)
 {
     size_t len = name != NULL ? strlen(name) : 0;
+    enum latch_status rc;
 
-    if (len == 0 || len > AUTH_NAME_MAX) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "user name: 1 to %d characters", AUTH_NAME_MAX);
+    rc = core_text_check("user name", name, AUTH_NAME_MAX, err);
+    if (rc != LATCH_OK) {
+        return rc;
     }
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
@@ -177,9 +178,10 @@ check_name(const char *name, struct latch_err *err)
         if (!alnum &&
             (i == 0 || (c != '.' && c != '_' && c != '@' && c != '-'))) {
             return latch_err_set(err, LATCH_E_USAGE,
-                                 "user name '%s': only letters, digits and "
-                                 "._@- (not first) are allowed",
-                                 name);
+                                 "user name: '%c' at position %zu: only "
+                                 "letters, digits and ._@- (not first) are "
+                                 "allowed",
+                                 c, i + 1);
         }
     }
     return LATCH_OK;
@@ -1030,10 +1032,9 @@ auth_token_create(struct db *db, const char *actor, enum auth_role role,
     if (name == NULL || name[0] == '\0') {
         name = "token";
     }
-    if (strlen(name) > AUTH_NAME_MAX) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "token name: at most %d characters",
-                             AUTH_NAME_MAX);
+    rc = core_text_check("token name", name, AUTH_NAME_MAX, err);
+    if (rc != LATCH_OK) {
+        return rc;
     }
     memcpy(token, "lt_", 3);
     rc = auth_random_hex(token + 3, 32, err);

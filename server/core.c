@@ -21,6 +21,8 @@
 #include "provider.h"
 #include "signing.h"
 
+#define CORE_SOURCE_MAX 255 /* an upload's file name */
+
 #define ENR_COLS                                                               \
     "id, state, device_id, identity_schema, hostname, product, "               \
     "serial_number, label, is_rotation, created_at, updated_at"
@@ -418,6 +420,18 @@ core_enrollment_import(struct core *c, const char *actor, const uint8_t *buf,
     t.info = &info;
     core_sha256_hex(buf, len, t.sha);
 
+    /* A file name that is no text is refused before anything is stored. */
+    st = source != NULL
+             ? core_text_check("file name", source, CORE_SOURCE_MAX, err)
+             : LATCH_OK;
+    if (st != LATCH_OK) {
+        if (core_pack(out, &aerr, "{s:n, s:s, s:s, s:s}", "id", "state",
+                      "rejected", "reason", err->msg, "sha256",
+                      t.sha) != LATCH_OK) {
+            *out = NULL;
+        }
+        return st;
+    }
     st = import_parse(&t, &doc, &prov, &parsed, &info, err);
     if (st != LATCH_OK) {
         /* Stored: only the audit row naming the reason. */
@@ -1081,17 +1095,58 @@ core_enrollment_approve(struct core *c, const char *actor, int64_t id,
     return st;
 }
 
+/* Unicode White_Space outside ASCII (U+0085 is a control character). */
+static bool
+is_wide_space(uint32_t cp)
+{
+    return cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+           cp == 0x3000;
+}
+
+enum latch_status
+core_text_check(const char *what, const char *s, size_t max,
+                struct latch_err *err)
+{
+    size_t len = s != NULL ? strlen(s) : 0;
+    size_t i = 0;
+    size_t n;
+    uint32_t cp = 0;
+    bool blank = true;
+
+    if (len == 0) {
+        return latch_err_set(err, LATCH_E_USAGE, "%s: required (1..%zu bytes)",
+                             what, max);
+    }
+    if (len > max) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "%s: %zu bytes, at most %zu allowed", what, len,
+                             max);
+    }
+    for (; i < len; i += n) {
+        n = latch_utf8_next((const uint8_t *)s + i, len - i, &cp);
+        if (n == 0) {
+            return latch_err_set(err, LATCH_E_USAGE, "%s: not valid UTF-8",
+                                 what);
+        }
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "%s: control character U+%04X not allowed",
+                                 what, (unsigned)cp);
+        }
+        blank = blank && (cp == ' ' || is_wide_space(cp));
+    }
+    if (blank) {
+        return latch_err_set(err, LATCH_E_USAGE, "%s: only white space", what);
+    }
+    return LATCH_OK;
+}
+
 /* Rejections and revocations carry a reason of 1..CORE_REASON_MAX bytes. */
 enum latch_status
 core_reason_check(const char *reason, struct latch_err *err)
 {
-    if (reason == NULL || reason[0] == '\0' ||
-        strlen(reason) > CORE_REASON_MAX) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "a reason (1..%d bytes) is required",
-                             CORE_REASON_MAX);
-    }
-    return LATCH_OK;
+    return core_text_check("reason", reason, CORE_REASON_MAX, err);
 }
 
 enum latch_status

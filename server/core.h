@@ -73,6 +73,16 @@ struct core_list_opts {
     const char *customer;  /* licenses: customer name */
 };
 
+/*
+ * The one text check of every front end (CLI, web UI, API) for names
+ * (customer, plan, token) and reasons: LATCH_E_USAGE naming what (e.g.
+ * "customer name") unless s holds 1..max bytes of well-formed UTF-8
+ * without control characters (C0, DEL, C1) and is not only white space.
+ */
+enum latch_status core_text_check(const char *what, const char *s, size_t max,
+                                  struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* --- enrollments ------------------------------------------------------ */
 
 /*

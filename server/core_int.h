@@ -101,7 +101,7 @@ enum latch_status core_load_signing(struct core *c, struct latch_err *err)
 /* Loads the trust directory (once per core); NULL trust when empty. */
 void core_load_trust(struct core *c);
 
-/* LATCH_E_USAGE unless reason holds 1..CORE_REASON_MAX bytes. */
+/* core_text_check("reason", reason, CORE_REASON_MAX). */
 enum latch_status core_reason_check(const char *reason, struct latch_err *err)
     __attribute__((warn_unused_result));
 

@@ -231,6 +231,11 @@ web_customer_add(struct http_req *r)
         customers_page(r, 400, "Give the customer a name.");
         return;
     }
+    if (core_text_check("customer name", name, CORE_NAME_MAX, &err) !=
+        LATCH_OK) {
+        customers_page(r, 400, err.msg);
+        return;
+    }
     st = core_customer_add(c, web_who(r)->actor, name, &out, &err);
     json_decref(out);
     if (st != LATCH_OK && web_status_http(st) < 500) {
@@ -328,6 +333,10 @@ web_plan_add(struct http_req *r)
     }
     if (name == NULL || name[0] == '\0') {
         plans_page(r, 400, "Give the plan a name.");
+        return;
+    }
+    if (core_text_check("plan name", name, CORE_NAME_MAX, &err) != LATCH_OK) {
+        plans_page(r, 400, err.msg);
         return;
     }
     feats = calloc(PLAN_FEATURES_MAX, sizeof(*feats));
