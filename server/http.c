@@ -30,6 +30,7 @@
  * read an early answer). Past this the connection is closed.
  */
 #define DISCARD_MAX     (16u << 20)
+#define IGNORED_MAX     (64u << 10) /* a body sent to a route taking none */
 #define HEADERS_MAX     16
 #define PP_BUFFER       (16u << 10)
 #define CONN_MEMORY_MAX (32u << 10)
@@ -254,8 +255,9 @@ allow_header(struct http_req *req)
             strstr(allow, r->method) != NULL) {
             continue;
         }
-        n = snprintf(allow + used, sizeof(allow) - used, "%s%s",
-                     used > 0 ? ", " : "", r->method);
+        n = snprintf(allow + used, sizeof(allow) - used, "%s%s%s",
+                     used > 0 ? ", " : "", r->method,
+                     strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
         if (n < 0 || (size_t)n >= sizeof(allow) - used) {
             break;
         }
@@ -460,14 +462,14 @@ hexval(char c)
 /*
  * Percent-decodes the path or a query value in place. A decoded NUL would
  * silently cut the C string ("/static/app.css%00.js" serving the CSS), so
- * a control character anywhere turns the whole text into a lone DEL, which
- * the request checks then refuse with 400.
+ * every control character becomes a DEL, which the request checks then
+ * refuse with 400. The rest of the text stays, so a refused API path still
+ * starts with "/api/" and gets a JSON answer.
  */
 static size_t
 unescape_cb(void *cls, struct MHD_Connection *conn, char *s)
 {
     char *w = s;
-    bool bad = false;
     int hi, lo;
 
     (void)cls;
@@ -483,13 +485,7 @@ unescape_cb(void *cls, struct MHD_Connection *conn, char *s)
                 r += 2;
             }
         }
-        bad = bad || c < 0x20 || c == 0x7f;
-        *w++ = (char)c;
-    }
-    if (bad) {
-        s[0] = 0x7f;
-        s[1] = '\0';
-        return 1;
+        *w++ = (char)(c < 0x20 ? 0x7f : c);
     }
     *w = '\0';
     return (size_t)(w - s);
@@ -543,10 +539,36 @@ req_controls_ok(struct http_req *req, const char *url)
     return !bad;
 }
 
+/*
+ * RFC 9112 section 3.2: an HTTP/1.1 request without Host is answered 400.
+ * (HTTP/1.0 predates Host.)
+ */
+static bool
+req_host_ok(struct http_req *req, const char *version)
+{
+    return strcmp(version, MHD_HTTP_VERSION_1_1) != 0 ||
+           MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_HOST) != NULL;
+}
+
+/*
+ * A route that takes no body ignores one (RFC 9110 gives a GET body no
+ * meaning): it is read and dropped, so the request is still authenticated
+ * and answered as usual. Only a body over IGNORED_MAX is refused (413).
+ */
+static void
+req_body_none(struct http_req *req, unsigned long long declared)
+{
+    if (declared > IGNORED_MAX) {
+        req_fail(req, 413, "body_too_large", "request body over the limit");
+        req->answer_now = true;
+    }
+}
+
 /* First call: route, check the declared length, set up body reading. */
 static struct http_req *
 req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
-          const char *method)
+          const char *method, const char *version)
 {
     struct http_req *req = NULL;
     bool path_known = false;
@@ -570,6 +592,10 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                  "control character (or NUL) in the path, query or a header");
         return req;
     }
+    if (!req_host_ok(req, version)) {
+        req_fail(req, 400, "bad_request", "HTTP/1.1 request without Host");
+        return req;
+    }
     req->route =
         route_find(srv->cfg->routes, method, url, req->segs, &path_known);
     if (req->route == NULL) {
@@ -582,11 +608,12 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
         return req;
     }
     declared = declared_length(req);
-    if (declared > req->route->body_max) {
-        refuse_declared(req, declared);
+    if (req->route->body == HTTP_BODY_NONE) {
+        req_body_none(req, declared);
         return req;
     }
-    if (req->route->body == HTTP_BODY_NONE) {
+    if (declared > req->route->body_max) {
+        refuse_declared(req, declared);
         return req;
     }
     if (req->route->body == HTTP_BODY_RAW) {
@@ -607,13 +634,19 @@ req_data(struct http_req *req, const char *data, size_t size)
 {
     req->seen += size;
     if (req->state == REQ_DISCARDING) {
-        return req->seen - size <= req->route->body_max + DISCARD_MAX;
+        return req->route == NULL ||
+               req->seen - size <= req->route->body_max + DISCARD_MAX;
     }
     if (req->state != REQ_READING) {
         return true;
     }
-    if (req->route == NULL || req->route->body == HTTP_BODY_NONE ||
-        req->seen > req->route->body_max) {
+    if (req->route != NULL && req->route->body == HTTP_BODY_NONE) {
+        if (req->seen > IGNORED_MAX) {
+            req_fail(req, 413, "body_too_large", "request body over the limit");
+        }
+        return true;
+    }
+    if (req->route == NULL || req->seen > req->route->body_max) {
         req_fail(req, 413, "body_too_large", "request body over the limit");
         return true;
     }
@@ -676,9 +709,8 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
     struct http_server *srv = cls;
     struct http_req *req = *con_cls;
 
-    (void)version;
     if (req == NULL) {
-        req = req_begin(srv, conn, url, method);
+        req = req_begin(srv, conn, url, method, version);
         if (req == NULL) {
             return MHD_NO;
         }
@@ -835,6 +867,36 @@ const char *
 http_req_query(const struct http_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct query_walk {
+    http_query_fn fn;
+    void *cls;
+    bool stop;
+};
+
+static enum MHD_Result
+query_step(void *cls, enum MHD_ValueKind kind, const char *key,
+           const char *value)
+{
+    struct query_walk *w = cls;
+
+    (void)kind;
+    if (w->stop || !w->fn(w->cls, key != NULL ? key : "", value)) {
+        w->stop = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+size_t
+http_req_queries(const struct http_req *r, http_query_fn fn, void *cls)
+{
+    struct query_walk w = {fn, cls, false};
+    int n = MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+                                      query_step, &w);
+
+    return n > 0 ? (size_t)n : 0;
 }
 
 const char *

@@ -45,7 +45,7 @@ typedef void (*http_error_fn)(void *app, struct http_req *req, unsigned status,
 
 /* How a route's body is read. */
 enum http_body {
-    HTTP_BODY_NONE = 0, /* any body is refused with 413 */
+    HTTP_BODY_NONE = 0, /* a body is ignored (over 64 KiB: 413) */
     HTTP_BODY_RAW,      /* kept as bytes, up to body_max */
     HTTP_BODY_FORM      /* urlencoded or multipart, through MHD's parser */
 };
@@ -116,8 +116,15 @@ const char *http_req_method(const struct http_req *r);
 const char *http_req_path(const struct http_req *r);
 /* The i-th "*" segment of the matched pattern (URL-decoded), or NULL. */
 const char *http_req_seg(const struct http_req *r, int i);
-/* A query-string value, or NULL. */
+/* A query-string value, or NULL (also for a bare "?name"). */
 const char *http_req_query(const struct http_req *r, const char *name);
+/*
+ * Calls fn for each query parameter in order; value is NULL for a bare
+ * "?name". Stops early when fn returns false. Returns the number of
+ * parameters visited.
+ */
+typedef bool (*http_query_fn)(void *cls, const char *name, const char *value);
+size_t http_req_queries(const struct http_req *r, http_query_fn fn, void *cls);
 /* A request header (case-insensitive name), or NULL. */
 const char *http_req_header(const struct http_req *r, const char *name);
 /* A cookie value, or NULL. */
