@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "assets.h"
+#include "codec.h"
 #include "json.h"
 #include "license.h"
 #include "web.h"
@@ -38,15 +39,69 @@ api_reply(struct http_req *r, unsigned status, json_t *v)
     free(text);
 }
 
+/* True when s is well-formed UTF-8 (RFC 3629). */
+static bool
+utf8_ok(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s);
+    uint32_t cp;
+
+    while (n > 0) {
+        size_t k = latch_utf8_next(p, n, &cp);
+
+        if (k == 0) {
+            return false;
+        }
+        p += k;
+        n -= k;
+    }
+    return true;
+}
+
+/*
+ * Copies s into out (size outsz, truncated) as valid UTF-8: each byte that
+ * is not part of a well-formed sequence becomes "\xNN", so a message
+ * echoing client text (a path id, a query value) still makes a JSON
+ * string.
+ */
+static void
+utf8_clean(const char *s, char *out, size_t outsz)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s);
+    size_t w = 0;
+    uint32_t cp;
+
+    while (n > 0 && w + 5 < outsz) {
+        size_t k = latch_utf8_next(p, n, &cp);
+
+        if (k == 0) {
+            snprintf(out + w, outsz - w, "\\x%02x", p[0]);
+            w += 4;
+            k = 1;
+        } else {
+            memcpy(out + w, p, k);
+            w += k;
+        }
+        p += k;
+        n -= k;
+    }
+    out[w] = '\0';
+}
+
 void
 api_error(struct http_req *r, unsigned status, const char *code,
           const char *message)
 {
-    json_t *v = json_pack("{s:{s:s,s:s}}", "error", "code",
-                          code != NULL ? code : "error", "message",
-                          message != NULL ? message : "");
-    char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+    char clean[2048];
+    json_t *v = NULL;
+    char *text = NULL;
 
+    utf8_clean(message != NULL ? message : "", clean, sizeof(clean));
+    v = json_pack("{s:{s:s,s:s}}", "error", "code",
+                  code != NULL ? code : "error", "message", clean);
+    text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (text == NULL) {
         http_reply_text(r, status, "error\n");
@@ -224,6 +279,92 @@ query_enum(struct http_req *r, const char *name, const char *const *ok)
     return false;
 }
 
+#define QUERY_KNOWN_MAX 8
+
+struct query_check {
+    const char *const *known;
+    bool seen[QUERY_KNOWN_MAX];
+    char msg[400];
+};
+
+static void
+query_known_list(struct query_check *q, int n)
+{
+    size_t used = (size_t)n;
+
+    if (q->known[0] == NULL) {
+        snprintf(q->msg + used, sizeof(q->msg) - used,
+                 "; this route takes none");
+        return;
+    }
+    for (size_t i = 0; q->known[i] != NULL && used < sizeof(q->msg); i++) {
+        n = snprintf(q->msg + used, sizeof(q->msg) - used, "%s %s",
+                     i > 0 ? "," : "; this route takes", q->known[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+static bool
+query_check_one(void *cls, const char *name, const char *value)
+{
+    struct query_check *q = cls;
+    size_t i = 0;
+
+    while (q->known[i] != NULL && strcmp(q->known[i], name) != 0) {
+        i++;
+    }
+    if (q->known[i] == NULL) {
+        query_known_list(q, snprintf(q->msg, sizeof(q->msg),
+                                     "query parameter \"%.64s\" is unknown",
+                                     name));
+        return false;
+    }
+    if (q->seen[i]) {
+        snprintf(q->msg, sizeof(q->msg),
+                 "query parameter %s: given more than once", name);
+        return false;
+    }
+    if (value == NULL) {
+        snprintf(q->msg, sizeof(q->msg),
+                 "query parameter %s: no value (expected %s=...)", name, name);
+        return false;
+    }
+    q->seen[i] = true;
+    return true;
+}
+
+/*
+ * The query string may hold only the parameters in known (NULL-terminated,
+ * at most QUERY_KNOWN_MAX), each once and with "=value"; otherwise answers
+ * 400 bad_query naming the parameter and returns false, as unknown JSON
+ * members are refused rather than ignored.
+ */
+static bool
+query_only(struct http_req *r, const char *const *known)
+{
+    struct query_check q;
+
+    memset(&q, 0, sizeof(q));
+    q.known = known;
+    http_req_queries(r, query_check_one, &q);
+    if (q.msg[0] != '\0') {
+        api_error(r, 400, "bad_query", q.msg);
+        return false;
+    }
+    return true;
+}
+
+static const char *const no_params[] = {NULL};
+
+/* True for a device id: 64 lowercase hex digits (the EK public key hash). */
+static bool
+device_id_ok(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+
+    return n == 64 && s[n] == '\0';
+}
+
 static const char *
 jstring(const json_t *o, const char *key)
 {
@@ -236,6 +377,9 @@ jstring(const json_t *o, const char *key)
 void
 api_openapi(struct http_req *r)
 {
+    if (!query_only(r, no_params)) {
+        return;
+    }
     for (const struct latch_asset *a = latch_assets; a->path != NULL; a++) {
         if (strcmp(a->path, "/api/v1/openapi.json") == 0) {
             http_reply(r, 200, "application/json", a->data, a->len);
@@ -255,6 +399,13 @@ static const char *const lic_states[] = {"active", "revoked", "superseded",
                                          NULL};
 static const char *const no_states[] = {NULL};
 
+static const char *const enr_params[] = {"limit", "after",     "order",
+                                         "state", "device_id", NULL};
+static const char *const lic_params[] = {
+    "limit",     "after",         "order",    "state",
+    "device_id", "enrollment_id", "customer", NULL};
+static const char *const page_params[] = {"limit", "after", "order", NULL};
+
 /*
  * The list options from the query, each checked: a bad limit, after,
  * order, state or enrollment_id answers 400 naming it (returns false)
@@ -262,15 +413,28 @@ static const char *const no_states[] = {NULL};
  */
 static bool
 list_opts(struct http_req *r, struct core_list_opts *o,
-          const char *const *states)
+          const char *const *states, const char *const *params)
 {
     static const char *const orders[] = {"oldest", "newest", NULL};
     const char *order = http_req_query(r, "order");
+    const char *dev = http_req_query(r, "device_id");
     int64_t limit = WEB_PAGE_ROWS;
     int64_t after = 0;
     int64_t enr = 0;
+    char msg[160];
 
     web_list_opts(r, o);
+    if (!query_only(r, params)) {
+        return false;
+    }
+    if (dev != NULL && !device_id_ok(dev)) {
+        snprintf(msg, sizeof(msg),
+                 "query device_id=\"%.70s\": expected 64 lowercase hex "
+                 "digits",
+                 dev);
+        api_error(r, 400, "bad_query", msg);
+        return false;
+    }
     if (!query_int(r, "limit", false, CORE_LIST_MAX, &limit) ||
         !query_int(r, "after", true, LATCH_JSON_MAX_INT, &after) ||
         !query_int(r, "enrollment_id", false, LATCH_JSON_MAX_INT, &enr) ||
@@ -292,7 +456,8 @@ typedef enum latch_status (*list_fn)(struct core *c,
                                      json_t **out, struct latch_err *err);
 
 static void
-api_list(struct http_req *r, list_fn fn, const char *const *states)
+api_list(struct http_req *r, list_fn fn, const char *const *states,
+         const char *const *params)
 {
     struct core_list_opts o;
     struct latch_err err;
@@ -304,7 +469,7 @@ api_list(struct http_req *r, list_fn fn, const char *const *states)
     if (c == NULL) {
         return;
     }
-    if (!list_opts(r, &o, states)) {
+    if (!list_opts(r, &o, states, params)) {
         return;
     }
     st = fn(c, &o, &out, &err);
@@ -330,6 +495,9 @@ api_show(struct http_req *r, show_fn fn, const char *what)
 
     latch_err_clear(&err);
     if (c == NULL) {
+        return;
+    }
+    if (!query_only(r, no_params)) {
         return;
     }
     id = api_seg_id(r, 0, what);
@@ -368,6 +536,9 @@ api_with_reason(struct http_req *r, reason_fn fn, const char *what)
     if (c == NULL) {
         return;
     }
+    if (!query_only(r, no_params)) {
+        return;
+    }
     id = api_seg_id(r, 0, what);
     if (id == 0) {
         return;
@@ -394,7 +565,7 @@ api_with_reason(struct http_req *r, reason_fn fn, const char *what)
 void
 api_enr_list(struct http_req *r)
 {
-    api_list(r, core_enrollment_list, enr_states);
+    api_list(r, core_enrollment_list, enr_states, enr_params);
 }
 
 void
@@ -410,6 +581,13 @@ api_enr_upload(struct http_req *r)
 
     latch_err_clear(&err);
     if (c == NULL) {
+        return;
+    }
+    if (!query_only(r, no_params)) {
+        return;
+    }
+    if (source != NULL && !utf8_ok(source)) {
+        api_error(r, 400, "bad_request", "X-Filename header: not valid UTF-8");
         return;
     }
     if (!json_content_type(r)) {
@@ -444,6 +622,7 @@ api_enr_show(struct http_req *r)
 void
 api_enr_progress(struct http_req *r)
 {
+    static const char *const since_params[] = {"since", NULL};
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
@@ -456,7 +635,8 @@ api_enr_progress(struct http_req *r)
         return;
     }
     id = api_seg_id(r, 0, "enrollment");
-    if (id == 0 || !query_int(r, "since", true, LATCH_JSON_MAX_INT, &since)) {
+    if (id == 0 || !query_only(r, since_params) ||
+        !query_int(r, "since", true, LATCH_JSON_MAX_INT, &since)) {
         return;
     }
     st = core_enrollment_progress(c, id, since, &out, &err);
@@ -480,6 +660,9 @@ api_enr_approve(struct http_req *r)
 
     latch_err_clear(&err);
     if (c == NULL) {
+        return;
+    }
+    if (!query_only(r, no_params)) {
         return;
     }
     id = api_seg_id(r, 0, "enrollment");
@@ -660,6 +843,9 @@ api_lic_issue(struct http_req *r)
     if (c == NULL) {
         return;
     }
+    if (!query_only(r, no_params)) {
+        return;
+    }
     body = body_object(r, false, allowed);
     if (body == NULL) {
         return;
@@ -707,7 +893,7 @@ out:
 void
 api_lic_list(struct http_req *r)
 {
-    api_list(r, core_license_list, lic_states);
+    api_list(r, core_license_list, lic_states, lic_params);
 }
 
 void
@@ -721,7 +907,7 @@ api_lic_download(struct http_req *r)
 {
     int64_t id = api_seg_id(r, 0, "license");
 
-    if (id != 0) {
+    if (id != 0 && query_only(r, no_params)) {
         web_send_license_file(r, id);
     }
 }
@@ -737,12 +923,14 @@ api_lic_revoke(struct http_req *r)
 void
 api_dev_list(struct http_req *r)
 {
-    api_list(r, core_device_list, no_states);
+    api_list(r, core_device_list, no_states, page_params);
 }
 
 void
 api_dev_show(struct http_req *r)
 {
+    const char *dev = http_req_seg(r, 0);
+    char msg[160];
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
@@ -752,7 +940,18 @@ api_dev_show(struct http_req *r)
     if (c == NULL) {
         return;
     }
-    st = core_device_show(c, http_req_seg(r, 0), &out, &err);
+    if (!query_only(r, no_params)) {
+        return;
+    }
+    if (!device_id_ok(dev)) {
+        snprintf(msg, sizeof(msg),
+                 "no device \"%.70s\": device ids are 64 lowercase hex "
+                 "digits",
+                 dev);
+        api_error(r, 404, "not_found", msg);
+        return;
+    }
+    st = core_device_show(c, dev, &out, &err);
     if (st != LATCH_OK) {
         api_fail(r, st, &err);
         return;
@@ -763,7 +962,7 @@ api_dev_show(struct http_req *r)
 void
 api_customer_list(struct http_req *r)
 {
-    api_list(r, core_customer_list, no_states);
+    api_list(r, core_customer_list, no_states, page_params);
 }
 
 void
@@ -779,6 +978,9 @@ api_customer_add(struct http_req *r)
 
     latch_err_clear(&err);
     if (c == NULL) {
+        return;
+    }
+    if (!query_only(r, no_params)) {
         return;
     }
     body = body_object(r, false, allowed);
@@ -803,7 +1005,7 @@ api_customer_add(struct http_req *r)
 void
 api_plan_list(struct http_req *r)
 {
-    api_list(r, core_plan_list, no_states);
+    api_list(r, core_plan_list, no_states, page_params);
 }
 
 void
@@ -823,6 +1025,9 @@ api_plan_add(struct http_req *r)
 
     latch_err_clear(&err);
     if (c == NULL) {
+        return;
+    }
+    if (!query_only(r, no_params)) {
         return;
     }
     body = body_object(r, false, allowed);
@@ -870,5 +1075,5 @@ api_plan_add(struct http_req *r)
 void
 api_audit_list(struct http_req *r)
 {
-    api_list(r, core_audit_list, no_states);
+    api_list(r, core_audit_list, no_states, page_params);
 }

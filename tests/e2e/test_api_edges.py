@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The latch authors
 """Edges of the HTTP layer and the JSON API: every error under /api/v1 is
-JSON with a stable code, also for a control character in the path; a body
-on GET is ignored (authentication comes first); 405 lists HEAD; an
-HTTP/1.1 request needs Host.
+JSON with a stable code, also for invalid UTF-8 or a control character in
+the path or a query value; a body on GET is ignored (authentication comes
+first); query parameters follow one rule (unknown, repeated or valueless
+ones are bad_query); 405 lists HEAD; an HTTP/1.1 request needs Host.
 """
 import json
 import socket
@@ -45,6 +46,21 @@ def json_error(headers, body):
     return json.loads(body)["error"]
 
 
+@pytest.mark.parametrize("path,status,code", [
+    (b"/api/v1/enrollments?state=%ff", 400, "bad_query"),
+    (b"/api/v1/devices/%ff", 404, "not_found"),
+    (b"/api/v1/enrollments/%ff", 404, "not_found"),
+    (b"/api/v1/licenses/%c3%28", 404, "not_found"),
+])
+def test_api_invalid_utf8_answers_json_with_escaped_text(web, path, status,
+                                                         code):
+    status_got, headers, body = get(web, path, web.token("viewer"))
+    assert status_got == status, body
+    err = json_error(headers, body)
+    assert err["code"] == code, err
+    assert "\\x" in err["message"], err
+
+
 @pytest.mark.parametrize("path", [
     b"/api/v1/enrollments/2%00", b"/api/v1/enrollments/1%0a/approve",
     b"/api/v1/customers?limit=1%1b",
@@ -53,6 +69,17 @@ def test_api_control_character_answers_json(web, path):
     status, headers, body = get(web, path, web.token("viewer"))
     assert status == 400, body
     assert json_error(headers, body)["code"] == "bad_request"
+
+
+def test_api_x_filename_must_be_utf8(web):
+    token = web.token("approver")
+    res = web.request("POST", "/api/v1/enrollments", body=b"{}",
+                      headers={"Content-Type": "application/json",
+                               "X-Filename": "\xff.json"}, token=token)
+    assert res.status == 400, res
+    err = res.json()["error"]
+    assert err["code"] == "bad_request" and "X-Filename" in err["message"]
+    assert web.api("GET", "/api/v1/enrollments", token).json()["items"] == []
 
 
 def test_get_with_a_body_is_authenticated_first(web):
@@ -71,6 +98,65 @@ def test_get_with_a_huge_body_is_still_refused(web):
     res = web.request("GET", "/api/v1/customers", body=b"x" * (65 << 10),
                       token=web.token("viewer"))
     assert res.status == 413, res
+
+
+@pytest.mark.parametrize("path,name", [
+    ("/api/v1/audit?state=x", "state"),
+    ("/api/v1/customers?state=x", "state"),
+    ("/api/v1/plans?state=active", "state"),
+    ("/api/v1/devices?customer=a", "customer"),
+    ("/api/v1/enrollments?customer=a", "customer"),
+    ("/api/v1/enrollments?limt=5", "limt"),
+    ("/api/v1/enrollments/1?x=1", "x"),
+    ("/api/v1/enrollments/1/progress?after=1", "after"),
+    ("/api/v1/openapi.json?v=1", "v"),
+])
+def test_api_unknown_query_parameter_is_named(web, path, name):
+    res = web.api("GET", path, web.token("viewer"))
+    assert res.status == 400, res
+    err = res.json()["error"]
+    assert err["code"] == "bad_query", err
+    assert '"%s" is unknown' % name in err["message"], err
+    assert "expected one of" not in err["message"]
+
+
+def test_api_unknown_query_parameter_on_post(web):
+    res = web.api("POST", "/api/v1/customers?dry_run=1", web.token("admin"),
+                  {"name": "ACME"})
+    assert res.status == 400 and "dry_run" in res.json()["error"]["message"]
+    assert web.api("GET", "/api/v1/customers",
+                   web.token("viewer")).json()["items"] == []
+
+
+@pytest.mark.parametrize("query,name", [
+    ("limit=1&limit=2", "limit"), ("state=valid&state=approved", "state"),
+    ("limit", "limit"), ("limit=", "limit"), ("order", "order"),
+    ("device_id=abc", "device_id"), ("device_id=" + "A" * 64, "device_id"),
+    ("device_id=" + "0" * 65, "device_id"),
+])
+def test_api_repeated_bare_or_bad_query_parameter(web, query, name):
+    res = web.api("GET", "/api/v1/enrollments?" + query, web.token("viewer"))
+    assert res.status == 400, res
+    err = res.json()["error"]
+    assert err["code"] == "bad_query" and name in err["message"], err
+
+
+def test_api_good_query_parameters_still_work(web):
+    token = web.token("viewer")
+    res = web.api("GET", "/api/v1/enrollments?device_id=" + "0" * 64
+                  + "&limit=5&order=newest", token)
+    assert res.status == 200, res
+    res = web.api("GET", "/api/v1/audit?order=newest&limit=2&after=0", token)
+    assert res.status == 200, res
+    res = web.api("GET", "/api/v1/devices/" + "0" * 64, token)
+    assert res.status == 404 and res.json()["error"]["code"] == "not_found"
+
+
+def test_api_device_show_checks_the_id_pattern(web):
+    res = web.api("GET", "/api/v1/devices/abc", web.token("viewer"))
+    assert res.status == 404, res
+    err = res.json()["error"]
+    assert err["code"] == "not_found" and '"abc"' in err["message"], err
 
 
 def test_405_allow_lists_head_with_get(web):
