@@ -344,8 +344,9 @@ web_lic_list(struct http_req *r)
 {
     const char *state = http_req_query(r, "state");
     const char *customer = http_req_query(r, "customer");
-    int64_t customer_id = web_parse_id(http_req_query(r, "customer_id"));
-    char cname[CORE_NAME_MAX * 4 + 1];
+    const char *cid = http_req_query(r, "customer_id");
+    int64_t customer_id = web_parse_id(cid);
+    char cname[CORE_NAME_MAX * 4 + 1] = "";
     struct core_list_opts o;
     struct latch_err err;
     struct core *c = web_core(r);
@@ -364,6 +365,14 @@ web_lic_list(struct http_req *r)
     if (!known) {
         state = NULL;
     }
+    if (cid != NULL && customer_id == 0) {
+        latch_err_set(&err, LATCH_E_USAGE,
+                      "customer_id \"%.32s\": expected a customer's id "
+                      "(a positive number)",
+                      cid);
+        web_fail(r, LATCH_E_USAGE, &err);
+        return;
+    }
     if (customer_id > 0) {
         st = customer_name(core_db(c), customer_id, cname, sizeof(cname), &err);
         if (st != LATCH_OK) {
@@ -372,14 +381,21 @@ web_lic_list(struct http_req *r)
         }
         customer = cname;
     }
-    if (customer != NULL && customer[0] == '\0') {
+    if (customer != NULL && customer[0] == '\0' && customer_id == 0) {
         customer = NULL;
     }
     web_list_opts(r, &o);
     o.newest_first = true;
     o.state = state;
     o.customer = customer;
-    st = core_license_list(c, &o, &list, &err);
+    if (customer != NULL && customer[0] == '\0') {
+        /* An unknown customer_id: its licenses are none. */
+        list = json_pack("{s:[], s:n}", "items", "next");
+        st = list != NULL ? LATCH_OK
+                          : latch_err_set(&err, LATCH_E_NOMEM, "out of memory");
+    } else {
+        st = core_license_list(c, &o, &list, &err);
+    }
     if (st != LATCH_OK) {
         web_fail(r, st, &err);
         return;
@@ -387,6 +403,10 @@ web_lic_list(struct http_req *r)
     hbuf_init(&b, HBUF_PAGE_MAX);
     web_page_begin(&b, r, "Licenses", "licenses");
     html_raw(&b, "<h1>Licenses</h1>\n");
+    if (customer_id > 0 && cname[0] == '\0') {
+        html_fmt(&b, "<p>No customer with id %lld.</p>\n",
+                 (long long)customer_id);
+    }
     web_state_filters(&b, "/licenses", lic_states, NULL, state, "");
     html_fmt(&b,
              "<label for=\"customer\" class=\"small\">Customer</label>"

@@ -6,14 +6,13 @@ naming the field (not 500 "out of memory"); list filters, the upload file
 limit, session idle time, the per-address sign-in lock, the issue form
 and the messages naming what was given.
 """
-import json
-import re
-import secrets
-import time
+import os
+import sqlite3
 from urllib.parse import quote_from_bytes
 
-from fixtures_web import serve, session_of, stop
-from test_http import multipart, upload
+from fixtures_latchd import make_latchd
+from fixtures_web import serve, stop
+from test_http import issued, multipart, upload  # noqa: F401 (fixture)
 
 
 def raw_form(web, path, pairs, sid, csrf):
@@ -72,3 +71,71 @@ def test_upload_with_invalid_utf8_file_name_is_refused_by_name(web):
     assert "out of memory" not in res.text
     assert "file name: not valid UTF-8" in res.text
     assert b"\xff\xfe" not in res.body
+
+
+# --- list filter, upload limit -------------------------------------------
+
+
+def test_licenses_customer_id_filter(web, issued):
+    sid, _ = web.user_session("viewer")
+    all_page = web.get("/licenses", session=sid)
+    assert all_page.status == 200 and "ACME" in all_page.text
+    for bad in ("0", "abc", "-1", "", "1x"):
+        res = web.get("/licenses?customer_id=" + bad, session=sid)
+        assert res.status == 400, (bad, res)
+        assert "customer_id" in res.text
+    res = web.get("/licenses?customer_id=99999", session=sid)
+    assert res.status == 200, res
+    assert "No customer with id 99999" in res.text
+    assert "ACME" not in res.text
+    res = web.get("/licenses?customer_id=1", session=sid)
+    assert res.status == 200 and "ACME" in res.text
+
+
+def test_upload_over_the_file_limit_is_refused_whole(web):
+    sid, csrf = web.user_session("approver")
+    files = [("f%02d.json" % i, b'{"n": %d}' % i) for i in range(40)]
+    res = upload(web, sid, csrf, files)
+    assert res.status == 413, res
+    assert "40 files" in res.text and "at most 32" in res.text
+    assert "Nothing was stored" in res.text
+    audit = web.get("/audit", session=web.user_session("admin")[0])
+    assert "upload_rejected" not in audit.text
+    # 32 is still fine (each file is refused on its own merits).
+    res = upload(web, sid, csrf, files[:32])
+    assert res.status == 422, res
+    assert res.text.count("not a JSON object") + \
+        res.text.count("identity_schema") >= 32
+
+
+# --- sessions ------------------------------------------------------------
+
+
+def shift_sessions(web, seconds):
+    """Moves every session's clock back, as if seconds had passed."""
+    con = sqlite3.connect(os.path.join(web.latchd.data, "latchd.db"))
+    try:
+        con.execute("UPDATE sessions SET last_seen = last_seen - ?, "
+                    "created_at = created_at - ?", (seconds, seconds))
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_short_idle_session_is_not_expired_early(vendor_ca, license_pki,
+                                                  tmp_path):
+    d = make_latchd(str(tmp_path), ("sqlite", None), vendor_ca, license_pki)
+    w = serve(d, extra_conf="[session]\nidle_minutes = 1")
+    try:
+        sid, _ = w.user_session("viewer")
+        shift_sessions(w, 40)
+        assert w.get("/", session=sid).status == 200  # used at t=40
+        shift_sessions(w, 40)
+        # t=80: 40 s since the last request, under the minute.
+        assert w.get("/", session=sid).status == 200
+        shift_sessions(w, 76)
+        res = w.get("/", session=sid)  # 76 s idle: over
+        assert res.status == 303 and res.header("location") == "/signin"
+    finally:
+        stop(w.proc)
+        w.log.close()
