@@ -370,7 +370,8 @@ upload_form(struct hbuf *b, struct http_req *r)
     web_csrf_input(b, r);
     html_raw(b, "<div class=\"dropzone\" data-dropzone>\n"
                 "<label for=\"files\">enrollment.json files (drop them "
-                "here or choose; up to 32, 64 KiB each)</label>\n"
+                "here or choose; up to 32 at a time, 64 KiB each)"
+                "</label>\n"
                 "<input type=\"file\" id=\"files\" name=\"files\" "
                 "accept=\".json,application/json\" multiple required>\n"
                 "<ul aria-live=\"polite\"></ul>\n</div>\n"
@@ -393,6 +394,36 @@ web_enr_upload_get(struct http_req *r)
     web_page_end(r, &b, 200);
 }
 
+static size_t
+count_files(const struct http_req *r)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < http_req_nfields(r); i++) {
+        const struct http_field *f = http_req_field(r, i);
+
+        n += f->filename != NULL && strcmp(f->name, "files") == 0;
+    }
+    return n;
+}
+
+/* More files than one upload takes: the whole upload is refused. */
+static void
+too_many_files(struct http_req *r, size_t n)
+{
+    struct hbuf b;
+
+    hbuf_init(&b, HBUF_PAGE_MAX);
+    web_page_begin(&b, r, "Upload refused", "enrollments");
+    html_fmt(&b,
+             "<h1>Upload refused</h1>\n<div class=\"banner bad\">%zu files "
+             "in one upload; at most %d are taken at a time. Nothing was "
+             "stored: upload them in smaller batches.</div>\n",
+             n, WEB_UPLOAD_FILES);
+    upload_form(&b, r);
+    web_page_end(r, &b, 413);
+}
+
 void
 web_enr_upload_post(struct http_req *r)
 {
@@ -405,6 +436,12 @@ web_enr_upload_post(struct http_req *r)
     if (c == NULL) {
         return;
     }
+    nfiles = count_files(r);
+    if (nfiles > WEB_UPLOAD_FILES) {
+        too_many_files(r, nfiles);
+        return;
+    }
+    nfiles = 0;
     hbuf_init(&b, HBUF_PAGE_MAX);
     web_page_begin(&b, r, "Upload results", "enrollments");
     html_raw(&b, "<h1>Upload results</h1>\n<table>\n<thead><tr><th>File"
