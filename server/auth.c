@@ -29,7 +29,7 @@
 #define ARGON_HASH    32
 #define ARGON_ENC_MAX 160
 #define HEX256_LEN    65
-#define TOUCH_EVERY   60 /* seconds between last_seen writes */
+#define TOUCH_EVERY   60 /* most seconds between last_seen writes */
 #define KEY_MAX       (AUTH_NAME_MAX + 64) /* "user:NAME", "addr:IP" */
 
 static const char *const role_names[] = {"viewer", "approver", "admin"};
@@ -593,6 +593,20 @@ lim_idle(const struct auth_limits *lim)
     return lim != NULL && lim->idle > 0 ? lim->idle : 30 * 60;
 }
 
+/*
+ * last_seen is written when it is at least this old: a minute, or a
+ * quarter of the idle time when that is shorter. A session ends once
+ * last_seen is older than idle + this, so it never ends sooner than idle
+ * after its last request, and at most this much later.
+ */
+static int64_t
+touch_every(const struct auth_limits *lim)
+{
+    int64_t q = lim_idle(lim) / 4;
+
+    return q < 1 ? 1 : q < TOUCH_EVERY ? q : TOUCH_EVERY;
+}
+
 static int64_t
 lim_absolute(const struct auth_limits *lim)
 {
@@ -630,7 +644,7 @@ signin_ok_fn(struct db *db, struct signin_tx *t, int64_t now,
     if (rc != LATCH_OK) {
         goto out;
     }
-    db_bind_int64(st, 1, now - lim_idle(t->lim));
+    db_bind_int64(st, 1, now - lim_idle(t->lim) - touch_every(t->lim));
     db_bind_int64(st, 2, now - lim_absolute(t->lim));
     rc = db_step(st, &row, err);
     db_done(st);
@@ -887,7 +901,8 @@ auth_session_check(struct db *db, const char *sid,
     seen = db_col_int64(st, 4);
     snprintf(p->name, sizeof(p->name), "%s", db_col_text(st, 5));
     expired = !role_from_db(db_col_text(st, 6), &p->role) ||
-              db_col_int64(st, 7) != 0 || now - seen > lim_idle(lim) ||
+              db_col_int64(st, 7) != 0 ||
+              now - seen >= lim_idle(lim) + touch_every(lim) ||
               now - created > lim_absolute(lim);
     db_done(st);
     if (expired) {
@@ -896,7 +911,7 @@ auth_session_check(struct db *db, const char *sid,
         memset(p, 0, sizeof(*p));
         return rc;
     }
-    if (now - seen >= TOUCH_EVERY) {
+    if (now - seen >= touch_every(lim)) {
         rc = exec_id(db, "UPDATE sessions SET last_seen = ? WHERE id = ?", now,
                      p->session_id, err);
         if (rc != LATCH_OK) {
