@@ -930,7 +930,8 @@ void
 api_dev_show(struct http_req *r)
 {
     const char *dev = http_req_seg(r, 0);
-    char msg[160];
+    char msg[200];
+    int64_t id;
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
@@ -943,10 +944,11 @@ api_dev_show(struct http_req *r)
     if (!query_only(r, no_params)) {
         return;
     }
-    if (!device_id_ok(dev)) {
+    id = web_parse_id(dev);
+    if (!device_id_ok(dev) && !(id > 0 && id <= LATCH_JSON_MAX_INT)) {
         snprintf(msg, sizeof(msg),
-                 "no device \"%.70s\": device ids are 64 lowercase hex "
-                 "digits",
+                 "no device \"%.70s\": expected a positive integer id or "
+                 "a device_id of 64 lowercase hex digits",
                  dev);
         api_error(r, 404, "not_found", msg);
         return;

@@ -152,11 +152,17 @@ def test_api_good_query_parameters_still_work(web):
     assert res.status == 404 and res.json()["error"]["code"] == "not_found"
 
 
-def test_api_device_show_checks_the_id_pattern(web):
-    res = web.api("GET", "/api/v1/devices/abc", web.token("viewer"))
+@pytest.mark.parametrize("seg", ["abc", "0", "-1", "A" * 64, "0" * 63])
+def test_api_device_show_checks_the_id_pattern(web, seg):
+    res = web.api("GET", "/api/v1/devices/" + seg, web.token("viewer"))
     assert res.status == 404, res
     err = res.json()["error"]
-    assert err["code"] == "not_found" and '"abc"' in err["message"], err
+    assert err["code"] == "not_found" and '"%s"' % seg in err["message"], err
+    assert "64 lowercase hex" in err["message"], err
+    # A numeric id is a device's row id: looked up, not refused.
+    res = web.api("GET", "/api/v1/devices/7", web.token("viewer"))
+    assert res.status == 404, res
+    assert "64 lowercase hex" not in res.json()["error"]["message"]
 
 
 def test_405_allow_lists_head_with_get(web):
