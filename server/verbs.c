@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "cmd_ek.h"
+#include "codec.h"
 #include "cmd_web.h"
 #include "latchd.h"
 
@@ -100,16 +101,39 @@ latchd_exit_code(enum latch_status st)
     return 5;
 }
 
+/* msg with each byte that is not UTF-8 as '?', for a JSON string. */
+static void
+utf8_copy(const char *msg, char out[LATCH_ERR_MSG_MAX])
+{
+    size_t len = strnlen(msg, LATCH_ERR_MSG_MAX - 1);
+    size_t i = 0;
+    size_t n;
+    uint32_t cp;
+
+    while (i < len) {
+        n = latch_utf8_next((const uint8_t *)msg + i, len - i, &cp);
+        if (n == 0) {
+            out[i++] = '?';
+            continue;
+        }
+        memcpy(out + i, msg + i, n);
+        i += n;
+    }
+    out[i] = '\0';
+}
+
 int
 latchd_fail(const struct latchd_env *env, enum latch_status st,
             const struct latch_err *err)
 {
     const char *msg =
         err != NULL && err->msg[0] != '\0' ? err->msg : latch_strerror(st);
+    char clean[LATCH_ERR_MSG_MAX];
 
     if (env != NULL && env->json) {
+        utf8_copy(msg, clean);
         latchd_print_json(json_pack("{s:n, s:s, s:s, s:s}", "id", "state",
-                                    "error", "error", msg, "status",
+                                    "error", "error", clean, "status",
                                     latch_strerror(st)));
     } else {
         fprintf(stderr, "latchd: %s\n", msg);

@@ -280,3 +280,13 @@ def test_import_of_an_already_cached_certificate_says_so(sq_latchd,
     res = run("--json", "trust", "import-intermediates", str(dup),
               data=sq_latchd.data)
     assert b'"already_cached": 2' in res.stdout, res.stdout
+
+
+def test_json_error_with_invalid_utf8_in_the_message_is_still_printed(
+        sq_latchd):
+    import json
+    res = run("--json", "plan", "add", "p", "--feature", b"x@\xff",
+              data=sq_latchd.data)
+    assert res.returncode == 2, res.stderr
+    out = json.loads(res.stdout)
+    assert out["state"] == "error" and "until" in out["error"], out
