@@ -442,7 +442,14 @@ def test_tpm_killed_during_activate_installs_all_or_nothing(device, issue,
         outcomes.append(res.returncode)
         dev.board.kill()
         dev.board.start()
-    assert EXIT["tpm"] in outcomes and EXIT["ok"] in outcomes, outcomes
+    assert EXIT["tpm"] in outcomes, outcomes
+    # Which late kills still land depends on the machine's load; one
+    # activation without a kill must succeed after all those power cuts.
+    lic = issue(enr, "--feature", "after", "--serial", "100")
+    res = dev.latch("activate", lic)
+    assert res.returncode == EXIT["ok"], (outcomes, res.stderr)
+    with open(lic, "rb") as f:
+        assert dev.installed() == f.read()
 
 
 # --- the TPM bus (security-threats D36) --------------------------------------
