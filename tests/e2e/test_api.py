@@ -7,10 +7,16 @@ activated on the board, refused by a second board, revoked; plus the
 error format, token scoping and the OpenAPI document.
 """
 import json
+import os
 import re
 import time
 
+import pytest
+
 from fixtures_device import EXIT
+
+WEB_C = os.path.join(os.path.dirname(__file__), "..", "..", "server",
+                     "web.c")
 
 
 def wait_done(web, token, enr_id, timeout=60):
@@ -62,6 +68,11 @@ def test_api_flow_enroll_validate_approve_issue_download_activate(
     prog = wait_done(web, admin, enr["id"])
     assert prog["state"] == "valid", prog
     assert len(prog["all_texts"]) >= 3, prog
+    doc = web.api("GET", "/api/v1/openapi.json", admin).json()
+    full = web.api("GET", "/api/v1/enrollments/%d/progress?since=0"
+                   % enr["id"], admin).json()
+    assert full["messages"]
+    check_schema(doc, {"$ref": "#/components/schemas/Progress"}, full)
 
     show = web.api("GET", "/api/v1/enrollments/%d" % enr["id"], admin)
     assert show.status == 200
@@ -85,6 +96,7 @@ def test_api_flow_enroll_validate_approve_issue_download_activate(
     issued = res.json()
     lic = issued["license"]
     assert lic["state"] == "active" and lic["serial"] == 1
+    check_schema(doc, {"$ref": "#/components/schemas/IssueResult"}, issued)
     assert issued["file"]["license"]["features"]["seats"]["quantity"] == 16
     assert "base" in issued["file"]["license"]["features"]
 
@@ -172,3 +184,183 @@ def test_openapi_document_lists_every_api_route(web):
                  "/devices", "/devices/{id}", "/customers", "/plans",
                  "/audit"):
         assert path in doc["paths"], path
+
+
+# --- the OpenAPI document against the server ------------------------------
+
+JSON_TYPES = {"integer": int, "string": str, "boolean": bool, "object": dict,
+              "array": list, "number": (int, float)}
+
+
+def resolve(doc, schema):
+    while "$ref" in schema:
+        node = doc
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def check_schema(doc, schema, value, where="$"):
+    """The few JSON Schema keywords the document uses: type, nullable,
+    properties, items, enum, pattern, oneOf."""
+    schema = resolve(doc, schema)
+    if value is None:
+        assert schema.get("nullable") or "type" not in schema, where
+        return
+    if "oneOf" in schema:
+        for alt in schema["oneOf"]:
+            try:
+                check_schema(doc, alt, value, where)
+                return
+            except AssertionError:
+                pass
+        raise AssertionError("%s: %r matches no alternative" % (where, value))
+    want = schema.get("type")
+    if want is not None:
+        ok = isinstance(value, JSON_TYPES[want]) and not \
+            (want in ("integer", "number") and isinstance(value, bool))
+        assert ok, "%s: %r is not %s" % (where, value, want)
+    if "enum" in schema:
+        assert value in schema["enum"], (where, value)
+    if "pattern" in schema:
+        assert re.search(schema["pattern"], value), (where, value)
+    if schema.get("format") == "date-time":
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", value), \
+            (where, value)
+    for name, sub in schema.get("properties", {}).items():
+        if isinstance(value, dict) and name in value:
+            check_schema(doc, sub, value[name], where + "." + name)
+    if "items" in schema and isinstance(value, list):
+        for i, item in enumerate(value):
+            check_schema(doc, schema["items"], item, "%s[%d]" % (where, i))
+
+
+def router_api_routes():
+    """(method, path) of every /api/v1 route in server/web.c's table."""
+    with open(WEB_C) as f:
+        text = f.read()
+    routes = set()
+    for m in re.finditer(r'API\("(\w+)",\s*"(/api/v1[^"]*)"', text):
+        routes.add((m.group(1), m.group(2)))
+    for m in re.finditer(r'APIJ\("(/api/v1[^"]*)"', text):
+        routes.add(("POST", m.group(1)))
+    assert len(routes) > 10, routes
+    return routes
+
+
+def doc_routes(doc):
+    out = {}
+    for path, ops in doc["paths"].items():
+        real = "/api/v1" + re.sub(r"\{[^}]+\}", "*", path)
+        for method, op in ops.items():
+            if method in ("get", "post", "delete"):
+                out[(method.upper(), real)] = (path, op)
+    return out
+
+
+def sample(doc, param):
+    schema = resolve(doc, param.get("schema", {}))
+    if "enum" in schema:
+        return schema["enum"][-1]
+    if schema.get("pattern", "").startswith("^[0-9a-f]{64}"):
+        return "0" * 64
+    return "1" if schema.get("type") == "integer" else "x"
+
+
+def concrete(path):
+    return path.replace("*", "1")
+
+
+def test_openapi_document_matches_the_router(web):
+    """Every /api/v1 route is documented with the methods the router has,
+    every documented query parameter is taken and nothing else is, and
+    each status the probes below get is listed for the route."""
+    admin = web.token("admin")
+    doc = web.api("GET", "/api/v1/openapi.json", admin).json()
+    documented = doc_routes(doc)
+    router = router_api_routes()
+    assert set(documented) == router, set(documented) ^ router
+
+    for (method, path), (name, op) in sorted(documented.items()):
+        listed = set(op["responses"])
+        url = concrete(path)
+        body = b"{}" if method == "POST" else None
+        got = {}
+        params = [resolve(doc, p) for p in
+                  op.get("parameters", []) + doc["paths"][name].get(
+                      "parameters", [])]
+        for p in params:
+            if p["in"] != "query":
+                continue
+            res = web.api(method, "%s?%s=%s" % (url, p["name"],
+                                               sample(doc, p)), admin,
+                          raw=body)
+            assert not (res.status == 400 and "is unknown" in res.text), \
+                (method, path, p["name"], res)
+            got[res.status] = p["name"]
+        res = web.api(method, url + "?undocumented=1", admin, raw=body)
+        assert res.status == 400, (method, path, res)
+        assert res.json()["error"]["code"] == "bad_query"
+        got[res.status] = "unknown parameter"
+        res = web.request(method, url, body=body)
+        assert res.status == 401, (method, path, res)
+        got[401] = "no token"
+        others = {"GET", "POST", "DELETE"} - {m for m, p in router
+                                              if p == path}
+        res = web.api(sorted(others)[0], url, admin)
+        assert res.status == 405, (method, path, res)
+        allow = {m.strip() for m in res.header("allow").split(",")}
+        want = {m for m, p in router if p == path}
+        assert allow == want | ({"HEAD"} if "GET" in want else set())
+        got[405] = "method"
+        if method == "POST":
+            res = web.api(method, url, admin, raw=b"{}",
+                          headers={"Content-Type": "text/plain"})
+            got[res.status] = "content type"
+            res = web.api(method, url, admin, raw=b" " * (65 << 10))
+            got[res.status] = "large body"
+        res = web.api(method, url, admin, raw=body)
+        got[res.status] = "plain"
+        missing = {str(s) for s in got} - listed
+        assert not missing, (method, path, missing, got)
+
+
+def test_openapi_feature_limits_match_the_server(web):
+    admin = web.token("admin")
+    doc = web.api("GET", "/api/v1/openapi.json", admin).json()
+    issue = doc["components"]["schemas"]["IssueRequest"]["properties"]
+    plan = doc["paths"]["/plans"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    n = issue["features"]["maxItems"]
+    assert plan["properties"]["features"]["maxItems"] == n
+    feats = ["f%d" % i for i in range(n)]
+    res = web.api("POST", "/api/v1/plans", admin,
+                  {"name": "big", "features": feats})
+    assert res.status == 201, res
+    res = web.api("POST", "/api/v1/plans", admin,
+                  {"name": "bigger", "features": feats + ["one-more"]})
+    assert res.status == 400, res
+    # features is required, as documented.
+    assert "features" in plan["required"]
+    res = web.api("POST", "/api/v1/plans", admin, {"name": "empty"})
+    assert res.status == 400, res
+    res = web.api("POST", "/api/v1/licenses", admin, {
+        "enrollment_id": 999, "customer": "nobody", "features": feats})
+    assert "at most" not in res.text, res
+    res = web.api("POST", "/api/v1/licenses", admin, {
+        "enrollment_id": 999, "customer": "nobody",
+        "features": feats + ["one-more"]})
+    assert res.status == 400 and "at most %d" % n in res.text, res
+
+
+@pytest.mark.parametrize("path", ["/audit", "/devices", "/customers",
+                                  "/plans", "/enrollments", "/licenses"])
+def test_openapi_lists_take_order_newest(web, path):
+    doc = web.api("GET", "/api/v1/openapi.json", web.token("viewer")).json()
+    names = [resolve(doc, p)["name"]
+             for p in doc["paths"][path]["get"]["parameters"]]
+    assert "order" in names, names
+    res = web.api("GET", "/api/v1" + path + "?order=newest",
+                  web.token("viewer"))
+    assert res.status == 200, res
