@@ -486,18 +486,20 @@ auth_user_update(struct db *db, const char *actor, int64_t id,
 
 /* --- throttle ---------------------------------------------------------- */
 
+/* A key's lock end (0: not locked) and its failures in the window. */
 static enum latch_status
 throttle_locked(struct db *db, const char *key, int64_t now, int64_t *until,
-                struct latch_err *err)
+                int64_t *failures, struct latch_err *err)
 {
     struct db_stmt *st = NULL;
     bool row = false;
     enum latch_status rc;
 
     *until = 0;
+    *failures = 0;
     rc = db_prepare(db,
-                    "SELECT locked_until FROM signin_throttle "
-                    "WHERE scope_key = ?",
+                    "SELECT locked_until, failures, window_start "
+                    "FROM signin_throttle WHERE scope_key = ?",
                     &st, err);
     if (rc != LATCH_OK) {
         return rc;
@@ -507,8 +509,34 @@ throttle_locked(struct db *db, const char *key, int64_t now, int64_t *until,
     if (rc == LATCH_OK && row && db_col_int64(st, 0) > now) {
         *until = db_col_int64(st, 0);
     }
+    if (rc == LATCH_OK && row && db_col_int64(st, 2) > now - AUTH_WINDOW) {
+        *failures = db_col_int64(st, 1);
+    }
     db_done(st);
     return rc;
+}
+
+/*
+ * Whether the throttle refuses a sign-in without looking at the password.
+ * A locked account always is. A locked address is too, except that once
+ * its lock has gone past the first one (a sustained attack, or many
+ * clients behind one proxy address) a name without failures in the window
+ * gets its password checked: one guess per name per window, so the
+ * address lock cannot keep a user who has not failed out for good. The
+ * rule looks only at throttle rows, which unknown names get too, so it
+ * does not tell which names exist.
+ */
+static bool
+throttle_refuses(int64_t now, int64_t until_user, int64_t until_addr,
+                 int64_t fails_user, int64_t fails_addr)
+{
+    if (until_user > now) {
+        return true;
+    }
+    if (until_addr <= now) {
+        return false;
+    }
+    return fails_user > 0 || fails_addr <= AUTH_ADDR_FAILURES;
 }
 
 /* Counts one failure for key; *locked_until is set when it locks. */
@@ -786,6 +814,8 @@ auth_signin(struct db *db, const char *name, const char *password,
     int64_t now = (int64_t)time(NULL);
     int64_t until_user = 0;
     int64_t until_addr = 0;
+    int64_t fails_user = 0;
+    int64_t fails_addr = 0;
     enum auth_role role = AUTH_VIEWER;
     bool disabled = false;
     bool match;
@@ -803,16 +833,17 @@ auth_signin(struct db *db, const char *name, const char *password,
     t.peer = peer;
     t.lim = lim;
     snprintf(key, sizeof(key), "user:%s", name);
-    rc = throttle_locked(db, key, now, &until_user, err);
+    rc = throttle_locked(db, key, now, &until_user, &fails_user, err);
     if (rc != LATCH_OK) {
         return rc;
     }
     snprintf(key, sizeof(key), "addr:%s", peer);
-    rc = throttle_locked(db, key, now, &until_addr, err);
+    rc = throttle_locked(db, key, now, &until_addr, &fails_addr, err);
     if (rc != LATCH_OK) {
         return rc;
     }
-    if (until_user > now || until_addr > now) {
+    if (throttle_refuses(now, until_user, until_addr, fails_user,
+                         fails_addr)) {
         *result = AUTH_SIGNIN_THROTTLED;
         *retry_after =
             (until_user > until_addr ? until_user : until_addr) - now;

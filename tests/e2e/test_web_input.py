@@ -139,3 +139,39 @@ def test_short_idle_session_is_not_expired_early(vendor_ca, license_pki,
     finally:
         stop(w.proc)
         w.log.close()
+
+
+# --- sign-in throttle ----------------------------------------------------
+
+
+def end_locks(web):
+    con = sqlite3.connect(os.path.join(web.latchd.data, "latchd.db"))
+    try:
+        con.execute("UPDATE signin_throttle SET locked_until = 0")
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_sustained_address_lock_still_lets_a_user_without_failures_in(web):
+    """Behind a same-host proxy every client is 127.0.0.1: a flood of bad
+    guesses must not lock the right password out for good."""
+    pw = web.add_user("olga", "admin")
+    pw2 = web.add_user("pete", "viewer")
+    assert web.signin_raw("pete", "wrong password!").status == 401
+    for i in range(19):
+        res = web.signin_raw("nobody%d" % i, "guess guess guess")
+        assert res.status in (401, 429), res
+    # The first address lock holds for everyone (test_http checks it too).
+    assert web.signin_raw("olga", pw).status == 429
+    end_locks(web)
+    res = web.signin_raw("nobody99", "guess guess guess")
+    assert res.status == 429 and int(res.header("retry-after")) > 30, res
+    # Sustained: a name without failures gets its password checked once.
+    res = web.signin_raw("olga", pw)
+    assert res.status == 303, res
+    # A name that failed in the window stays locked out, right or wrong.
+    assert web.signin_raw("pete", pw2).status == 429
+    # A wrong guess for a fresh name is counted: no second try.
+    assert web.signin_raw("quinn", "guess guess guess").status == 429
+    assert web.signin_raw("quinn", "guess guess guess").status == 429

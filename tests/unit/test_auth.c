@@ -258,6 +258,48 @@ test_one_address_is_locked_after_twenty_failures(void **state)
 }
 
 static void
+test_a_sustained_address_lock_checks_names_without_failures(void **state)
+{
+    struct fx *f = *state;
+    struct auth_principal p;
+    char sid[AUTH_SID_LEN];
+    char name[32];
+    int64_t retry = 0;
+
+    add_user(f, "ida", AUTH_VIEWER);
+    add_user(f, "jon", AUTH_VIEWER);
+    add_user(f, "kim", AUTH_VIEWER);
+    assert_int_equal(signin(f, "jon", "wrong wrong wrong", "192.0.2.9", sid,
+                            &p, &retry),
+                     AUTH_SIGNIN_BAD);
+    for (int i = 1; i < AUTH_ADDR_FAILURES; i++) {
+        snprintf(name, sizeof(name), "guess%d", i);
+        (void)signin(f, name, "wrong wrong wrong", "192.0.2.9", sid, &p,
+                     &retry);
+    }
+    /* The first lock holds for everyone. */
+    assert_int_equal(signin(f, "ida", PW, "192.0.2.9", sid, &p, &retry),
+                     AUTH_SIGNIN_THROTTLED);
+    /* It ends; one more failure locks the address again, longer. */
+    exec(f, "UPDATE signin_throttle SET locked_until = 0");
+    assert_int_equal(signin(f, "guess99", "wrong wrong wrong", "192.0.2.9",
+                            sid, &p, &retry),
+                     AUTH_SIGNIN_THROTTLED);
+    assert_true(retry > AUTH_LOCK_BASE);
+    /* A name that failed in the window stays refused, even with its
+     * password; a name without failures gets one check. */
+    assert_int_equal(signin(f, "jon", PW, "192.0.2.9", sid, &p, &retry),
+                     AUTH_SIGNIN_THROTTLED);
+    assert_int_equal(signin(f, "ida", PW, "192.0.2.9", sid, &p, &retry),
+                     AUTH_SIGNIN_OK);
+    assert_int_equal(signin(f, "kim", "wrong wrong wrong", "192.0.2.9", sid,
+                            &p, &retry),
+                     AUTH_SIGNIN_THROTTLED);
+    assert_int_equal(signin(f, "kim", PW, "192.0.2.9", sid, &p, &retry),
+                     AUTH_SIGNIN_THROTTLED);
+}
+
+static void
 test_sessions_end_when_idle_too_old_or_signed_out(void **state)
 {
     struct fx *f = *state;
@@ -387,6 +429,9 @@ main(void)
             test_five_failures_lock_the_account_not_others, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_one_address_is_locked_after_twenty_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_sustained_address_lock_checks_names_without_failures,
+            setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_sessions_end_when_idle_too_old_or_signed_out, setup, teardown),
         cmocka_unit_test(test_csrf_token_must_match_exactly),
