@@ -842,8 +842,7 @@ auth_signin(struct db *db, const char *name, const char *password,
     if (rc != LATCH_OK) {
         return rc;
     }
-    if (throttle_refuses(now, until_user, until_addr, fails_user,
-                         fails_addr)) {
+    if (throttle_refuses(now, until_user, until_addr, fails_user, fails_addr)) {
         *result = AUTH_SIGNIN_THROTTLED;
         *retry_after =
             (until_user > until_addr ? until_user : until_addr) - now;

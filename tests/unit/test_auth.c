@@ -269,9 +269,9 @@ test_a_sustained_address_lock_checks_names_without_failures(void **state)
     add_user(f, "ida", AUTH_VIEWER);
     add_user(f, "jon", AUTH_VIEWER);
     add_user(f, "kim", AUTH_VIEWER);
-    assert_int_equal(signin(f, "jon", "wrong wrong wrong", "192.0.2.9", sid,
-                            &p, &retry),
-                     AUTH_SIGNIN_BAD);
+    assert_int_equal(
+        signin(f, "jon", "wrong wrong wrong", "192.0.2.9", sid, &p, &retry),
+        AUTH_SIGNIN_BAD);
     for (int i = 1; i < AUTH_ADDR_FAILURES; i++) {
         snprintf(name, sizeof(name), "guess%d", i);
         (void)signin(f, name, "wrong wrong wrong", "192.0.2.9", sid, &p,
@@ -282,9 +282,9 @@ test_a_sustained_address_lock_checks_names_without_failures(void **state)
                      AUTH_SIGNIN_THROTTLED);
     /* It ends; one more failure locks the address again, longer. */
     exec(f, "UPDATE signin_throttle SET locked_until = 0");
-    assert_int_equal(signin(f, "guess99", "wrong wrong wrong", "192.0.2.9",
-                            sid, &p, &retry),
-                     AUTH_SIGNIN_THROTTLED);
+    assert_int_equal(
+        signin(f, "guess99", "wrong wrong wrong", "192.0.2.9", sid, &p, &retry),
+        AUTH_SIGNIN_THROTTLED);
     assert_true(retry > AUTH_LOCK_BASE);
     /* A name that failed in the window stays refused, even with its
      * password; a name without failures gets one check. */
@@ -292,9 +292,9 @@ test_a_sustained_address_lock_checks_names_without_failures(void **state)
                      AUTH_SIGNIN_THROTTLED);
     assert_int_equal(signin(f, "ida", PW, "192.0.2.9", sid, &p, &retry),
                      AUTH_SIGNIN_OK);
-    assert_int_equal(signin(f, "kim", "wrong wrong wrong", "192.0.2.9", sid,
-                            &p, &retry),
-                     AUTH_SIGNIN_THROTTLED);
+    assert_int_equal(
+        signin(f, "kim", "wrong wrong wrong", "192.0.2.9", sid, &p, &retry),
+        AUTH_SIGNIN_THROTTLED);
     assert_int_equal(signin(f, "kim", PW, "192.0.2.9", sid, &p, &retry),
                      AUTH_SIGNIN_THROTTLED);
 }
@@ -430,8 +430,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_one_address_is_locked_after_twenty_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_sustained_address_lock_checks_names_without_failures,
-            setup, teardown),
+            test_a_sustained_address_lock_checks_names_without_failures, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_sessions_end_when_idle_too_old_or_signed_out, setup, teardown),
         cmocka_unit_test(test_csrf_token_must_match_exactly),
