@@ -64,6 +64,35 @@ plan_feature_names(const json_t *plans, const char **names, size_t cap)
     return n;
 }
 
+static bool
+is_approved(const json_t *e)
+{
+    const char *state = web_jstr(e, "state");
+
+    return state != NULL && strcmp(state, "approved") == 0;
+}
+
+/* The issue page of an enrollment that cannot get a license: no form. */
+static void
+not_approved(struct http_req *r, int64_t id, const json_t *e)
+{
+    struct hbuf b;
+
+    hbuf_init(&b, HBUF_PAGE_MAX);
+    web_page_begin(&b, r, "Issue a license", "licenses");
+    html_fmt(&b, "<h1>Issue a license for enrollment %lld</h1>\n",
+             (long long)id);
+    html_raw(&b, "<div class=\"banner bad\" role=\"alert\">This "
+                 "enrollment is ");
+    web_badge(&b, web_jstr(e, "state"));
+    html_fmt(&b,
+             ": only an approved enrollment can get a license. <a "
+             "href=\"/enrollments/%lld\">Review and approve it</a> "
+             "first.</div>\n",
+             (long long)id);
+    web_page_end(r, &b, 409);
+}
+
 static void
 issue_form(struct http_req *r, int64_t id, unsigned status, const char *problem)
 {
@@ -93,6 +122,10 @@ issue_form(struct http_req *r, int64_t id, unsigned status, const char *problem)
     }
     if (st != LATCH_OK) {
         web_fail(r, st, &err);
+        goto out;
+    }
+    if (!is_approved(e)) {
+        not_approved(r, id, e);
         goto out;
     }
     nnames = plan_feature_names(plans, names, FEATURE_ROWS);
@@ -163,7 +196,11 @@ out:
 void
 web_issue_get(struct http_req *r)
 {
-    issue_form(r, web_seg_id(r, 0), 200, NULL);
+    int64_t id = web_seg_id_of(r, 0, "enrollment");
+
+    if (id > 0) {
+        issue_form(r, id, 200, NULL);
+    }
 }
 
 /* YYYY-MM-DD from a date input as the time of its midnight UTC. */
@@ -189,7 +226,7 @@ parse_date(const char *s, int64_t *out, struct latch_err *err)
 void
 web_issue_post(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "enrollment");
     struct core_feature feats[FEATURE_ROWS];
     struct core_issue_req req;
     struct latch_err err;
@@ -201,6 +238,10 @@ web_issue_post(struct http_req *r)
     size_t filelen = 0;
     char path[64];
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (c == NULL) {
@@ -214,6 +255,12 @@ web_issue_post(struct http_req *r)
         req.plan = NULL;
     }
     req.supersede = sup != NULL && strcmp(sup, "1") == 0;
+    if (sup != NULL && !req.supersede) {
+        issue_form(r, id, 400,
+                   "supersede: expected 1 (box ticked) or nothing (box "
+                   "clear).");
+        return;
+    }
     if (req.customer == NULL || req.customer[0] == '\0') {
         issue_form(r, id, 400, "Choose a customer.");
         return;
@@ -508,7 +555,7 @@ load_license(struct http_req *r, int64_t id, json_t **l, char **file,
 void
 web_lic_show(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "license");
     json_t *l = NULL;
     json_t *doc = NULL;
     char *file = NULL;
@@ -516,6 +563,10 @@ web_lic_show(struct http_req *r)
     size_t filelen = 0;
     const char *state;
     struct hbuf b;
+
+    if (id == 0) {
+        return;
+    }
 
     if (!load_license(r, id, &l, &file, &filelen)) {
         return;
@@ -628,19 +679,27 @@ web_send_license_file(struct http_req *r, int64_t id)
 void
 web_lic_download(struct http_req *r)
 {
-    web_send_license_file(r, web_seg_id(r, 0));
+    int64_t id = web_seg_id_of(r, 0, "license");
+
+    if (id > 0) {
+        web_send_license_file(r, id);
+    }
 }
 
 void
 web_lic_revoke(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "license");
     const char *reason = http_req_form(r, "reason");
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
     char path[64];
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (c == NULL) {
