@@ -1130,6 +1130,32 @@ struct revoke_tx {
     int64_t id;
 };
 
+/* Why token id could not be revoked: revoked already, or no such token. */
+static enum latch_status
+token_absent(struct db *db, int64_t id, struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    enum latch_status rc;
+
+    rc = db_prepare(db, "SELECT id FROM api_tokens WHERE id = ?", &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_int64(st, 1, id);
+    rc = db_step(st, &row, err);
+    db_done(st);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    if (row) {
+        return latch_err_set(err, LATCH_E_POLICY,
+                             "token %lld is revoked already", (long long)id);
+    }
+    return latch_err_set(err, LATCH_E_NOT_FOUND, "no token with id %lld",
+                         (long long)id);
+}
+
 static enum latch_status
 token_revoke_fn(struct db *db, void *arg, struct latch_err *err)
 {
@@ -1156,8 +1182,7 @@ token_revoke_fn(struct db *db, void *arg, struct latch_err *err)
         return rc;
     }
     if (n == 0) {
-        return latch_err_set(err, LATCH_E_NOT_FOUND,
-                             "no active token with id %lld", (long long)t->id);
+        return token_absent(db, t->id, err);
     }
     snprintf(object, sizeof(object), "token:%lld", (long long)t->id);
     return core_audit_append(db, t->actor, "token.revoke", object, NULL, err);

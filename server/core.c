@@ -1017,11 +1017,16 @@ reject_enr_tx(struct db *db, void *arg, struct latch_err *err)
     if (st != LATCH_OK) {
         return st;
     }
-    if (strcmp(r.state, "approved") == 0 || strcmp(r.state, "rejected") == 0) {
+    if (strcmp(r.state, "rejected") == 0) {
         return latch_err_set(err, LATCH_E_POLICY,
-                             "enrollment %lld is %s already; revoke its "
+                             "enrollment %lld is rejected already",
+                             (long long)t->id);
+    }
+    if (strcmp(r.state, "approved") == 0) {
+        return latch_err_set(err, LATCH_E_POLICY,
+                             "enrollment %lld is approved already; revoke its "
                              "licenses instead",
-                             (long long)t->id, r.state);
+                             (long long)t->id);
     }
     st = enr_set_state(db, t->id, r.state, "rejected", t->actor, t->reason,
                        false, err);

@@ -273,6 +273,22 @@ web_seg_id(const struct http_req *r, int i)
     return web_parse_id(http_req_seg(r, i));
 }
 
+int64_t
+web_seg_id_of(struct http_req *r, int i, const char *what)
+{
+    const char *seg = http_req_seg(r, i);
+    int64_t id = web_parse_id(seg);
+    char msg[160];
+
+    if (id == 0) {
+        snprintf(msg, sizeof(msg),
+                 "%s \"%.40s\": no such %s (an id is a positive number)", what,
+                 seg != NULL ? seg : "", what);
+        web_error(r, 404, "not_found", msg);
+    }
+    return id;
+}
+
 /* --- status mapping -------------------------------------------------- */
 
 unsigned

@@ -88,6 +88,11 @@ const struct auth_limits *web_limits(const struct http_req *r);
 
 /* Parses the i-th path segment as a positive id; 0 when it is not one. */
 int64_t web_seg_id(const struct http_req *r, int i);
+/*
+ * The i-th path segment as the id of a what ("enrollment"); when it is not
+ * a positive id answers 404 naming the text given and returns 0.
+ */
+int64_t web_seg_id_of(struct http_req *r, int i, const char *what);
 /* Parses a positive decimal id; 0 when s is NULL, empty or not one. */
 int64_t web_parse_id(const char *s);
 

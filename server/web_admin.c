@@ -862,8 +862,12 @@ web_user_update(struct http_req *r)
     struct latch_err err;
     struct db *db = web_db(r);
     json_t *out = NULL;
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "user");
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (db == NULL) {
@@ -922,13 +926,18 @@ web_token_revoke(struct http_req *r)
 {
     struct latch_err err;
     struct db *db = web_db(r);
+    int64_t id;
     enum latch_status st;
 
     latch_err_clear(&err);
     if (db == NULL) {
         return;
     }
-    st = auth_token_revoke(db, web_who(r)->actor, web_seg_id(r, 0), &err);
+    id = web_seg_id_of(r, 0, "token");
+    if (id == 0) {
+        return;
+    }
+    st = auth_token_revoke(db, web_who(r)->actor, id, &err);
     if (st != LATCH_OK) {
         web_fail(r, st, &err);
         return;

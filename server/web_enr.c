@@ -553,13 +553,17 @@ progress_block(struct hbuf *b, int64_t id, const json_t *prog, bool poll)
 void
 web_enr_progress(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "enrollment");
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *prog = NULL;
     struct hbuf b;
     bool done;
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (c == NULL) {
@@ -886,7 +890,7 @@ licenses_section(struct hbuf *b, const json_t *e)
 void
 web_enr_show(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "enrollment");
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *e = NULL;
@@ -894,6 +898,10 @@ web_enr_show(struct http_req *r)
     const char *state;
     struct hbuf b;
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (c == NULL) {
@@ -968,12 +976,16 @@ after_decision(struct http_req *r, int64_t id, enum latch_status st,
 void
 web_enr_approve(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "enrollment");
     const char *ov = http_req_form(r, "override");
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (c == NULL) {
@@ -988,12 +1000,16 @@ web_enr_approve(struct http_req *r)
 void
 web_enr_reject(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "enrollment");
     const char *reason = http_req_form(r, "reason");
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (c == NULL) {
@@ -1010,11 +1026,15 @@ web_enr_reject(struct http_req *r)
 void
 web_enr_revalidate(struct http_req *r)
 {
-    int64_t id = web_seg_id(r, 0);
+    int64_t id = web_seg_id_of(r, 0, "enrollment");
     struct latch_err err;
     struct core *c = web_core(r);
     json_t *out = NULL;
     enum latch_status st;
+
+    if (id == 0) {
+        return;
+    }
 
     latch_err_clear(&err);
     if (c == NULL) {

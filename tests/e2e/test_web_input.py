@@ -6,13 +6,15 @@ naming the field (not 500 "out of memory"); list filters, the upload file
 limit, session idle time, the per-address sign-in lock, the issue form
 and the messages naming what was given.
 """
+import json
 import os
 import sqlite3
 from urllib.parse import quote_from_bytes
 
 from fixtures_latchd import make_latchd
 from fixtures_web import serve, stop
-from test_http import issued, multipart, upload  # noqa: F401 (fixture)
+from test_api import wait_done
+from test_http import enroll_json, issued, multipart, upload  # noqa: F401
 
 
 def raw_form(web, path, pairs, sid, csrf):
@@ -175,3 +177,82 @@ def test_sustained_address_lock_still_lets_a_user_without_failures_in(web):
     # A wrong guess for a fresh name is counted: no second try.
     assert web.signin_raw("quinn", "guess guess guess").status == 429
     assert web.signin_raw("quinn", "guess guess guess").status == 429
+
+
+# --- issue form, messages ------------------------------------------------
+
+
+def test_issue_form_checks_supersede_and_the_enrollment_state(web, issued,
+                                                               device,
+                                                               tmp_path):
+    _, enr_id, _ = issued
+    sid, csrf = web.user_session("admin")
+    res = web.form("/enrollments/%d/issue" % enr_id,
+                   {"customer": "ACME", "supersede": "maybe",
+                    "f0_on": "1", "f0_name": "base"}, session=sid, csrf=csrf)
+    assert res.status == 400, res
+    assert "supersede: expected 1" in res.text
+    lics = web.api("GET", "/api/v1/licenses", web.token("viewer")).json()
+    assert len(lics["items"]) == 1
+    # An enrollment that is valid but not approved gets no form.
+    admin = web.token("admin")
+    _, doc = enroll_json(device, tmp_path, "second")
+    res = web.api("POST", "/api/v1/enrollments", admin,
+                  raw=json.dumps(doc).encode())
+    second = res.json()["id"]
+    assert wait_done(web, admin, second)["state"] == "valid"
+    res = web.get("/enrollments/%d/issue" % second, session=sid)
+    assert res.status == 409, res
+    assert "only an approved enrollment can get a license" in res.text
+    assert 'name="customer"' not in res.text
+    res = web.get("/enrollments/%d/issue" % enr_id, session=sid)
+    assert res.status == 200 and 'name="customer"' in res.text
+
+
+def test_messages_name_the_text_given(web):
+    sid, csrf = web.user_session("admin")
+    res = web.get("/enrollments/abc", session=sid)
+    assert res.status == 404
+    assert 'enrollment &quot;abc&quot;: no such enrollment' in res.text
+    assert "enrollment 0" not in res.text
+    res = web.form("/tokens/abc/revoke", {}, session=sid, csrf=csrf)
+    assert res.status == 404
+    assert "token &quot;abc&quot;" in res.text and "id 0" not in res.text
+    for path in ("/licenses/0", "/licenses/x1/revoke",
+                 "/enrollments/007/issue"):
+        if path.endswith("revoke"):
+            res = web.form(path, {"reason": "r"}, session=sid, csrf=csrf)
+        else:
+            res = web.get(path, session=sid)
+        assert res.status == 404, (path, res)
+        assert "an id is a positive number" in res.text
+
+
+def test_revoking_a_revoked_token_is_a_conflict(web):
+    sid, csrf = web.user_session("admin")
+    web.token("viewer", name="ci")
+    res = web.form("/tokens/1/revoke", {}, session=sid, csrf=csrf)
+    assert res.status == 303, res
+    res = web.form("/tokens/1/revoke", {}, session=sid, csrf=csrf)
+    assert res.status == 409, res
+    assert "token 1 is revoked already" in res.text
+    res = web.form("/tokens/99/revoke", {}, session=sid, csrf=csrf)
+    assert res.status == 404 and "no token with id 99" in res.text
+
+
+def test_rejecting_a_rejected_enrollment_gives_no_wrong_advice(web, device,
+                                                               tmp_path):
+    admin = web.token("admin")
+    _, doc = enroll_json(device, tmp_path)
+    res = web.api("POST", "/api/v1/enrollments", admin,
+                  raw=json.dumps(doc).encode())
+    enr_id = res.json()["id"]
+    wait_done(web, admin, enr_id)
+    sid, csrf = web.user_session("approver")
+    path = "/enrollments/%d/reject" % enr_id
+    assert web.form(path, {"reason": "no"}, session=sid,
+                    csrf=csrf).status == 303
+    res = web.form(path, {"reason": "no"}, session=sid, csrf=csrf)
+    assert res.status == 409, res
+    assert "is rejected already" in res.text
+    assert "revoke its licenses" not in res.text

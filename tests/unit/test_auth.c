@@ -391,6 +391,9 @@ test_tokens_carry_their_role_and_die_when_revoked(void **state)
     assert_int_equal(auth_token_check(f->db, token, &p, &ok, &err), LATCH_OK);
     assert_false(ok);
     assert_int_equal(auth_token_revoke(f->db, "cli:root", 1, &err),
+                     LATCH_E_POLICY);
+    assert_string_equal(err.msg, "token 1 is revoked already");
+    assert_int_equal(auth_token_revoke(f->db, "cli:root", 99, &err),
                      LATCH_E_NOT_FOUND);
     json_decref(out);
 }
