@@ -8,6 +8,7 @@
  */
 #include "auth.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,20 @@ check_name(const char *name, struct latch_err *err)
     return LATCH_OK;
 }
 
+/*
+ * argon2 takes ARGON_M_KIB per hash from malloc. glibc raises its mmap
+ * threshold to the size of the first such block once it is freed, so
+ * later ones come from the calling thread's arena, whose top chunk is not
+ * given back (not even by malloc_trim()): every HTTP thread that hashed
+ * once kept 19 MiB. A fixed threshold keeps every block from 1 MiB up
+ * mmap()ed, so the memory goes back to the system after each hash.
+ */
+void
+auth_memory_setup(void)
+{
+    (void)mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
 static enum latch_status
 hash_password(const char *password, char *enc, size_t enclen,
               struct latch_err *err)
@@ -237,11 +252,13 @@ static bool
 password_matches(const char *enc, const char *password)
 {
     size_t plen = strlen(password);
+    int rc;
 
     if (plen > AUTH_PASSWORD_MAX || enc == NULL || enc[0] == '\0') {
         return false;
     }
-    return argon2id_verify(enc, password, plen) == ARGON2_OK;
+    rc = argon2id_verify(enc, password, plen);
+    return rc == ARGON2_OK;
 }
 
 /* --- users --------------------------------------------------------------- */

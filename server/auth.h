@@ -165,6 +165,12 @@ enum latch_status auth_token_check(struct db *db, const char *token,
                                    struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * Makes malloc hand argon2's 19 MiB blocks back to the system after each
+ * hash (a fixed mmap threshold). Call once at start, before threads.
+ */
+void auth_memory_setup(void);
+
 /* Fills out with n random bytes as lowercase hex (2n+1 bytes). */
 enum latch_status auth_random_hex(char *out, size_t n, struct latch_err *err)
     __attribute__((warn_unused_result));

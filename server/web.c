@@ -986,6 +986,7 @@ web_start(const struct latchd_config *cfg, const struct web_options *o,
                              "HTTP on a loopback address, not %s",
                              o->listen);
     }
+    auth_memory_setup();
     app = calloc(1, sizeof(*app));
     if (app == NULL) {
         return latch_err_set(err, LATCH_E_NOMEM, "web: out of memory");

@@ -256,3 +256,22 @@ def test_rejecting_a_rejected_enrollment_gives_no_wrong_advice(web, device,
     assert res.status == 409, res
     assert "is rejected already" in res.text
     assert "revoke its licenses" not in res.text
+
+
+# --- memory ------------------------------------------------------------------
+
+
+def test_sign_ins_give_argon2_memory_back(web):
+    """argon2id takes 19 MiB per hash; glibc kept it in each HTTP thread's
+    arena (RSS 18 -> ~95 MB after the first sign-ins)."""
+    pw = web.add_user("rita", "viewer")
+    web.get("/signin")
+    before = web.rss_kib()
+    for _ in range(10):
+        assert web.signin_raw("rita", pw).status == 303
+        assert web.signin_raw("rita", "wrong password!").status == 401
+        web.signin_raw("nobody", "guess guess guess")
+    after = web.rss_kib()
+    print("RSS before %d KiB, after 10 sign-ins %d KiB" % (before, after))
+    assert after < 60 * 1024, (before, after)
+    assert after - before < 30 * 1024, (before, after)
