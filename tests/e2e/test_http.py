@@ -472,7 +472,11 @@ def test_session_id_changes_at_sign_in_and_dies_at_sign_out(web):
 def test_idle_and_absolute_session_timeouts(web):
     sid, _ = web.user_session("viewer")
     assert web.get("/", session=sid).status == 200
-    web.latchd.sql("UPDATE sessions SET last_seen = last_seen - 1801")
+    # last_seen is written at most every 60 s, so a session ends once it
+    # is 30 min + 60 s old: never before 30 min without a request.
+    web.latchd.sql("UPDATE sessions SET last_seen = last_seen - 1799")
+    assert web.get("/", session=sid).status == 200
+    web.latchd.sql("UPDATE sessions SET last_seen = last_seen - 1860")
     assert web.get("/", session=sid).status == 303
     sid, _ = web.user_session("viewer")
     web.latchd.sql("UPDATE sessions SET created_at = created_at - 43201")
