@@ -641,9 +641,8 @@ lim_idle(const struct auth_limits *lim)
 /*
  * last_seen is written when it is at least this old: a minute, or a
  * quarter of the idle time when that is shorter. A session ends once
- * last_seen is older than the idle time, so up to this step before idle
- * has passed since its last request; with a 1-minute idle time a session
- * used 40 s after sign-in is still alive at 80 s.
+ * last_seen is older than idle + this, so it never ends sooner than idle
+ * after its last request, and at most this much later.
  */
 static int64_t
 touch_every(const struct auth_limits *lim)
@@ -690,7 +689,7 @@ signin_ok_fn(struct db *db, struct signin_tx *t, int64_t now,
     if (rc != LATCH_OK) {
         goto out;
     }
-    db_bind_int64(st, 1, now - lim_idle(t->lim));
+    db_bind_int64(st, 1, now - lim_idle(t->lim) - touch_every(t->lim));
     db_bind_int64(st, 2, now - lim_absolute(t->lim));
     rc = db_step(st, &row, err);
     db_done(st);
@@ -949,7 +948,8 @@ auth_session_check(struct db *db, const char *sid,
     seen = db_col_int64(st, 4);
     snprintf(p->name, sizeof(p->name), "%s", db_col_text(st, 5));
     expired = !role_from_db(db_col_text(st, 6), &p->role) ||
-              db_col_int64(st, 7) != 0 || now - seen > lim_idle(lim) ||
+              db_col_int64(st, 7) != 0 ||
+              now - seen >= lim_idle(lim) + touch_every(lim) ||
               now - created > lim_absolute(lim);
     db_done(st);
     if (expired) {

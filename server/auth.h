@@ -118,8 +118,9 @@ enum latch_status auth_signin(struct db *db, const char *name,
  * Looks up a session by its cookie value. *ok is false for an unknown,
  * expired (idle or absolute; the row is deleted) or disabled user's
  * session. Refreshes last_seen when it is a minute old (a quarter of the
- * idle time when that is shorter): a session ends at most that step
- * before the idle time has passed since its last request.
+ * idle time when that is shorter); a session ends once last_seen is older
+ * than the idle time plus that step, so never sooner than the idle time
+ * after its last request.
  */
 enum latch_status auth_session_check(struct db *db, const char *sid,
                                      const struct auth_limits *lim,

@@ -313,12 +313,13 @@ test_sessions_end_when_idle_too_old_or_signed_out(void **state)
     add_user(f, "hal", AUTH_VIEWER);
     assert_int_equal(signin(f, "hal", PW, "::1", sid, &p, &retry),
                      AUTH_SIGNIN_OK);
-    /* last_seen is written in steps of idle/4 (15 s here). */
-    exec(f, "UPDATE sessions SET last_seen = last_seen - 59");
+    /* last_seen is written in steps of idle/4 (15 s here): a session
+     * ends once it is idle + 15 s old, never before idle. */
+    exec(f, "UPDATE sessions SET last_seen = last_seen - 74");
     assert_int_equal(auth_session_check(f->db, sid, &lim, &p, &ok, &err),
                      LATCH_OK);
     assert_true(ok);
-    exec(f, "UPDATE sessions SET last_seen = last_seen - 61");
+    exec(f, "UPDATE sessions SET last_seen = last_seen - 75");
     assert_int_equal(auth_session_check(f->db, sid, &lim, &p, &ok, &err),
                      LATCH_OK);
     assert_false(ok);
