@@ -101,23 +101,6 @@ core_feature_parse(const char *spec, struct core_feature *f,
     return LATCH_OK;
 }
 
-static bool
-name_ok(const char *name)
-{
-    size_t i;
-    size_t n = name != NULL ? strlen(name) : 0;
-
-    if (n == 0 || n > CORE_NAME_MAX) {
-        return false;
-    }
-    for (i = 0; i < n; i++) {
-        if (iscntrl((unsigned char)name[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* --- customers ------------------------------------------------------------ */
 
 struct named_tx {
@@ -186,11 +169,9 @@ core_customer_add(struct core *c, const char *actor, const char *name,
     enum latch_status st;
 
     *out = NULL;
-    if (!name_ok(name)) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "customer name: 1..%d bytes without control "
-                             "characters",
-                             CORE_NAME_MAX);
+    st = core_text_check("customer name", name, CORE_NAME_MAX, err);
+    if (st != LATCH_OK) {
+        return st;
     }
     memset(&t, 0, sizeof(t));
     t.actor = actor;
@@ -361,15 +342,12 @@ core_plan_add(struct core *c, const char *actor, const char *name,
     json_t *fs = NULL;
 
     *out = NULL;
-    if (!name_ok(name)) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "plan name: 1..%d bytes without control "
-                             "characters",
-                             CORE_NAME_MAX);
+    st = core_text_check("plan name", name, CORE_NAME_MAX, err);
+    if (st != LATCH_OK) {
+        return st;
     }
     if (nfeatures == 0 || nfeatures > LATCH_FEATURES_MAX) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "a plan needs 1..%d features (--feature)",
+        return latch_err_set(err, LATCH_E_USAGE, "a plan needs 1..%d features",
                              LATCH_FEATURES_MAX);
     }
     memset(&t, 0, sizeof(t));
@@ -616,8 +594,8 @@ issue_features(struct core *c, const struct core_issue_req *req, json_t **out,
     }
     if (json_object_size(fs) == 0) {
         st = latch_err_set(err, LATCH_E_USAGE,
-                           "a license needs features: --plan and/or "
-                           "--feature");
+                           "a license needs at least one feature, from "
+                           "a plan or given directly");
         goto out;
     }
     if (json_object_size(fs) > LATCH_FEATURES_MAX) {

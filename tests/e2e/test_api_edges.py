@@ -185,3 +185,38 @@ def test_http11_request_without_host_is_refused(web):
     assert get(web, b"/signin", host=False)[0] == 400
     # HTTP/1.0 has no Host requirement.
     assert get(web, b"/signin", version=b"HTTP/1.0", host=False)[0] == 200
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_bearer_scheme_is_case_insensitive(web, scheme):
+    token = web.token("viewer")
+    res = web.request("GET", "/api/v1/customers",
+                      headers={"Authorization": scheme + " " + token})
+    assert res.status == 200, res
+    res = web.request("GET", "/api/v1/customers",
+                      headers={"Authorization": scheme + " lt_" + "0" * 64})
+    assert res.status == 401, res
+    res = web.request("GET", "/api/v1/customers",
+                      headers={"Authorization": "Basic " + token})
+    assert res.status == 401, res
+
+
+@pytest.mark.parametrize("name,why", [
+    ("   ", "only white space"),
+    ("\u3000\u00a0", "only white space"),
+    ("a\u0085b", "control character U+0085"),
+    ("a\tb", "control character U+0009"),
+    ("", "required"),
+])
+def test_api_customer_and_plan_names_get_the_shared_text_check(web, name,
+                                                               why):
+    token = web.token("admin")
+    res = web.api("POST", "/api/v1/customers", token, {"name": name})
+    assert res.status == 400, res
+    assert why in res.json()["error"]["message"], res.json()
+    res = web.api("POST", "/api/v1/plans", token,
+                  {"name": name, "features": [{"name": "base"}]})
+    assert res.status == 400, res
+    assert why in res.json()["error"]["message"], res.json()
+    res = web.api("GET", "/api/v1/customers", token)
+    assert res.json()["items"] == [], res.json()
