@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 #include <openssl/crypto.h>
@@ -706,6 +707,13 @@ same_origin(struct http_req *r)
     if (app->opt->public_origin[0] != '\0') {
         return strcmp(origin, app->opt->public_origin) == 0;
     }
+    /*
+     * Without [http] origin: http:// or https:// plus exactly the Host
+     * the request came to. latchd cannot know which scheme the browser
+     * saw (plain on loopback, TLS through a proxy in front); either way
+     * only this server answers at that host and port, which is what the
+     * check is for.
+     */
     if (host == NULL) {
         return false;
     }
@@ -716,7 +724,7 @@ same_origin(struct http_req *r)
     } else {
         return false;
     }
-    return strcmp(rest, host) == 0;
+    return strcasecmp(rest, host) == 0;
 }
 
 static const char *
@@ -759,14 +767,16 @@ authenticate(struct http_req *r, struct web_ctx *ctx, bool api)
     if (api) {
         const char *h = http_req_header(r, "Authorization");
 
-        if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
+        /* RFC 7235 2.1: the scheme is case-insensitive. */
+        if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
             return false;
         }
         db = web_db(r);
         if (db == NULL) {
             return false;
         }
-        st = auth_token_check(db, h + 7, &ctx->who, &ok, &err);
+        st = auth_token_check(db, h + 7 + strspn(h + 7, " "), &ctx->who, &ok,
+                              &err);
     } else {
         const char *sid = http_req_cookie(r, cookie_name(app));
 

@@ -17,7 +17,8 @@ from html.parser import HTMLParser
 import pytest
 
 from fixtures_paths import REPO
-from fixtures_web import SESSION_COOKIE, session_of
+from fixtures_latchd import make_latchd
+from fixtures_web import SESSION_COOKIE, serve, session_of, stop
 from test_api import wait_done
 
 WEB_C = os.path.join(REPO, "server", "web.c")
@@ -286,6 +287,48 @@ def test_csrf_token_and_same_origin_are_required_for_changes(web):
     _, other = web.user_session("approver")
     res = web.form("/customers", {"name": "other"}, session=sid, csrf=other)
     assert res.status == 403
+
+
+def test_origin_check_compares_host_and_port(web):
+    """Without [http] origin, Origin must be http:// or https:// plus the
+    Host the request came to (host without case); anything else is
+    another origin."""
+    sid, csrf = web.user_session("approver")
+    host = "127.0.0.1:%d" % web.port
+    for origin in ("ftp://" + host, "http://" + host + "x",
+                   "http://127.0.0.1", "https://127.0.0.1:%d" % (web.port + 1),
+                   "http://" + host + "/", "javascript://" + host):
+        res = web.form("/customers", {"name": "c"}, session=sid, csrf=csrf,
+                       origin=False, headers={"Origin": origin,
+                                              "Sec-Fetch-Site": "same-origin"})
+        assert res.status == 403 and "cross_origin" in res.text, origin
+    for i, origin in enumerate(("http://" + host, "https://" + host)):
+        res = web.form("/customers", {"name": "c%d" % i}, session=sid,
+                       csrf=csrf, origin=False,
+                       headers={"Origin": origin,
+                                "Sec-Fetch-Site": "same-origin"})
+        assert res.status == 303, (origin, res)
+
+
+def test_configured_public_origin_is_the_only_one(vendor_ca, license_pki,
+                                                  tmp_path):
+    d = make_latchd(str(tmp_path), ("sqlite", None), vendor_ca, license_pki)
+    w = serve(d, "[http]\norigin = https://latch.example")
+    try:
+        own = w.origin
+        w.origin = "https://latch.example"  # what browsers now send
+        sid, csrf = w.user_session("approver")
+        for origin, want in (("https://latch.example", 303),
+                             ("http://latch.example", 403),
+                             (own, 403)):
+            res = w.form("/customers", {"name": "c" + str(want)},
+                         session=sid, csrf=csrf, origin=False,
+                         headers={"Origin": origin,
+                                  "Sec-Fetch-Site": "same-origin"})
+            assert res.status == want, (origin, res)
+    finally:
+        stop(w.proc)
+        w.log.close()
 
 
 def test_no_state_change_on_get(web):
