@@ -7,7 +7,6 @@
  */
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -22,6 +21,7 @@
 #include "cmd.h"
 #include "core.h"
 #include "fsutil.h"
+#include "http.h"
 #include "signing.h"
 
 struct init_opts {
@@ -161,47 +161,14 @@ init_plan(struct init_made *m, const char *abs, const struct init_opts *o)
     }
 }
 
-/* The check `latchd serve` makes of ADDR:PORT, with a digits-only port. */
+/* The check `latchd serve` makes of ADDR:PORT. */
 static enum latch_status
 listen_check(const char *listen, struct latch_err *err)
 {
-    unsigned char addr[sizeof(struct in6_addr)];
-    char host[INET6_ADDRSTRLEN + 2];
-    const char *colon = strrchr(listen, ':');
-    const char *h = listen;
-    const char *p;
-    size_t hlen;
+    struct sockaddr_storage ss;
+    bool v6;
 
-    if (colon == NULL) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "listen address '%s': expected ADDR:PORT", listen);
-    }
-    hlen = (size_t)(colon - listen);
-    if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
-        h = listen + 1;
-        hlen -= 2;
-    }
-    if (hlen == 0 || hlen >= sizeof(host)) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "listen address '%s': bad host part", listen);
-    }
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    for (p = colon + 1; *p >= '0' && *p <= '9'; p++) {
-    }
-    if (p == colon + 1 || *p != '\0' || p - colon > 6 ||
-        strtoul(colon + 1, NULL, 10) > 65535) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "listen address '%s': bad port", listen);
-    }
-    if (inet_pton(AF_INET, host, addr) != 1 &&
-        inet_pton(AF_INET6, host, addr) != 1) {
-        return latch_err_set(err, LATCH_E_USAGE,
-                             "listen address '%s': '%s' is not a numeric IPv4 "
-                             "or IPv6 address",
-                             listen, host);
-    }
-    return LATCH_OK;
+    return http_parse_listen(listen, &ss, &v6, err);
 }
 
 /*

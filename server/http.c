@@ -104,15 +104,15 @@ log_warnx(const char *fmt, ...)
 
 /* --- listen address ------------------------------------------------------ */
 
-static enum latch_status
-parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
-             struct latch_err *err)
+enum latch_status
+http_parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
+                  struct latch_err *err)
 {
     char host[INET6_ADDRSTRLEN + 2];
     const char *colon = NULL;
     const char *h = listen;
+    const char *p;
     size_t hlen;
-    char *end = NULL;
     unsigned long port;
 
     memset(ss, 0, sizeof(*ss));
@@ -132,9 +132,10 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
     }
     memcpy(host, h, hlen);
     host[hlen] = '\0';
-    errno = 0;
-    port = strtoul(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || errno != 0 || port > 65535) {
+    for (p = colon + 1; *p >= '0' && *p <= '9'; p++) {
+    }
+    port = p - colon <= 6 ? strtoul(colon + 1, NULL, 10) : 65536;
+    if (p == colon + 1 || *p != '\0' || port > 65535) {
         return latch_err_set(err, LATCH_E_USAGE,
                              "listen address '%s': bad port", listen);
     }
@@ -783,7 +784,7 @@ http_start(const struct http_config *cfg, struct http_server **out,
     enum latch_status st;
 
     *out = NULL;
-    st = parse_listen(cfg->listen, &ss, &v6, err);
+    st = http_parse_listen(cfg->listen, &ss, &v6, err);
     if (st != LATCH_OK) {
         return st;
     }

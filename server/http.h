@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "err.h"
 #include "html.h"
@@ -94,6 +95,15 @@ struct http_field {
     const char *data;     /* NUL-terminated (files may hold NULs) */
     size_t len;
 };
+
+/*
+ * Parses "ADDR:PORT" (numeric IPv4, or IPv6 in brackets; the port in
+ * decimal digits, 0..65535); LATCH_E_USAGE naming what is wrong.
+ */
+enum latch_status http_parse_listen(const char *listen,
+                                    struct sockaddr_storage *ss, bool *v6,
+                                    struct latch_err *err)
+    __attribute__((warn_unused_result));
 
 /*
  * Starts the server: binds cfg->listen and starts the thread pool.
