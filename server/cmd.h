@@ -120,9 +120,9 @@ enum latch_status cmd_wait_validated(struct latchd_env *env, struct core *c,
     __attribute__((warn_unused_result));
 
 /*
- * Checks a text argument that is stored or shown (a name, a reason): 1..max
- * bytes of valid UTF-8 without control characters (C0, DEL, C1; newline
- * and tab included). The message names the argument (what).
+ * Checks a text argument that is stored or shown (a name, a reason, a
+ * path): core_text_check(), the rule every front end shares. The message
+ * names the argument (what).
  */
 enum latch_status cmd_text_arg(const char *what, const char *s, size_t max,
                                struct latch_err *err)

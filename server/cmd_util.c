@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "codec.h"
 #include "core.h"
 
 int
@@ -305,29 +304,7 @@ cmd_human(json_t *v)
 enum latch_status
 cmd_text_arg(const char *what, const char *s, size_t max, struct latch_err *err)
 {
-    size_t len = strlen(s);
-    size_t i = 0;
-    size_t n;
-    uint32_t cp = 0;
-
-    if (len == 0 || len > max) {
-        return latch_err_set(err, LATCH_E_USAGE, "%s: 1..%zu bytes required",
-                             what, max);
-    }
-    while (i < len) {
-        n = latch_utf8_next((const uint8_t *)s + i, len - i, &cp);
-        if (n == 0) {
-            return latch_err_set(err, LATCH_E_USAGE, "%s: not valid UTF-8",
-                                 what);
-        }
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
-            return latch_err_set(err, LATCH_E_USAGE,
-                                 "%s: control character U+%04X not allowed",
-                                 what, (unsigned)cp);
-        }
-        i += n;
-    }
-    return LATCH_OK;
+    return core_text_check(what, s, max, err);
 }
 
 bool

@@ -71,7 +71,7 @@ def test_invalid_utf8_argument_is_a_usage_error(sq_latchd, args, what):
     (["token", "create", "--role", "viewer", "--name", "a\nb"],
      b"token name: control character U+000A"),
     (["token", "create", "--role", "viewer", "--name", ""],
-     b"token name: 1..64 bytes"),
+     b"token name: required (1..64 bytes)"),
     (["customer", "add", "a\nb"], b"customer name: control character"),
 ])
 def test_control_characters_in_text_arguments_are_refused(sq_latchd, args,
