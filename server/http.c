@@ -125,6 +125,11 @@ http_parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
     if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
         h = listen + 1;
         hlen -= 2;
+    } else if (memchr(listen, ':', hlen) != NULL) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "listen address '%s': an IPv6 address goes in "
+                             "brackets, [::1]:8080",
+                             listen);
     }
     if (hlen == 0 || hlen >= sizeof(host)) {
         return latch_err_set(err, LATCH_E_USAGE,
@@ -147,6 +152,12 @@ http_parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
     }
     if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) ==
         1) {
+        if (IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)ss)->sin6_addr)) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "listen address '%s': give the IPv4 "
+                                 "address itself, not its IPv6 mapping",
+                                 listen);
+        }
         ((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
         ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
         *v6 = true;
@@ -392,6 +403,12 @@ post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
         return MHD_NO;
     }
     f = &req->fields[req->nfields - 1];
+    if (f->filename == NULL && memchr(data, '\0', size) != NULL) {
+        /* Fields are read as C strings: a NUL would silently cut one
+         * ("Evil%00Corp" stored as "Evil", a password's tail ignored). */
+        req_fail(req, 400, "bad_request", "a form field holds a NUL byte");
+        return MHD_NO;
+    }
     hbuf_put(&f->data, data, size);
     if (f->data.failed) {
         req_fail(req, 413, "file_too_large",

@@ -9,7 +9,9 @@
  */
 #include "web.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +83,48 @@ parse_flag(const char *v, bool *out)
     return 0;
 }
 
+/*
+ * An origin as browsers send it: http:// or https://, then a host of
+ * letters, digits, '-', '.', or an [IPv6] literal, and an optional :port;
+ * nothing else (a trailing '/' would never match a browser's Origin).
+ */
+static bool
+origin_ok(const char *v)
+{
+    const char *p;
+    size_t n;
+
+    if (strncmp(v, "https://", 8) == 0) {
+        p = v + 8;
+    } else if (strncmp(v, "http://", 7) == 0) {
+        p = v + 7;
+    } else {
+        return false;
+    }
+    if (*p == '[') {
+        n = strspn(p + 1, "0123456789abcdefABCDEF:.");
+        if (n == 0 || p[1 + n] != ']') {
+            return false;
+        }
+        p += n + 2;
+    } else {
+        n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789-.");
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    if (*p == ':') {
+        n = strspn(p + 1, "0123456789");
+        if (n == 0 || n > 5) {
+            return false;
+        }
+        p += n + 1;
+    }
+    return *p == '\0';
+}
+
 /* web_options_load's reader state: the options and the first bad key. */
 struct option_load {
     struct web_options *o;
@@ -105,7 +149,8 @@ on_option(void *user, const char *section, const char *name, const char *value)
         int len =
             snprintf(o->public_origin, sizeof(o->public_origin), "%s", value);
 
-        ok = len >= 0 && (size_t)len < sizeof(o->public_origin);
+        ok = len >= 0 && (size_t)len < sizeof(o->public_origin) &&
+             origin_ok(value);
     } else if (strcmp(section, "session") == 0 &&
                strcmp(name, "idle_minutes") == 0) {
         ok = parse_uint(value, 24 * 60, &n) && n > 0;
@@ -974,11 +1019,22 @@ static const struct http_route routes[] = {
 
 /* --- start / stop --------------------------------------------------------- */
 
-/* True for 127.0.0.0/8 and ::1 listen addresses ("127.0.0.1:8080"). */
-static bool
-listen_is_loopback(const char *listen)
+/* The listen address parses, and *loopback tells 127.0.0.0/8 and ::1. */
+static enum latch_status
+listen_loopback(const char *listen, bool *loopback, struct latch_err *err)
 {
-    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "[::1]:", 6) == 0;
+    struct sockaddr_storage ss;
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ss;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+    bool v6 = false;
+    enum latch_status st;
+
+    st = http_parse_listen(listen, &ss, &v6, err);
+    if (st == LATCH_OK) {
+        *loopback = v6 ? IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)
+                       : (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+    }
+    return st;
 }
 
 enum latch_status
@@ -988,9 +1044,14 @@ web_start(const struct latchd_config *cfg, const struct web_options *o,
     struct web_app *app = NULL;
     struct latch_err terr;
     enum latch_status st;
+    bool loopback = false;
 
     *out = NULL;
-    if (!o->cookie_secure && !listen_is_loopback(o->listen)) {
+    st = listen_loopback(o->listen, &loopback, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
+    if (!o->cookie_secure && !loopback) {
         return latch_err_set(err, LATCH_E_USAGE,
                              "[http] cookie_secure = false is only for plain "
                              "HTTP on a loopback address, not %s",
