@@ -357,7 +357,7 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
         st = db_create_database(cfg.database, err);
     }
     if (st == LATCH_OK) {
-        st = db_open(cfg.database, &db, err);
+        st = db_open_new(cfg.database, &db, err);
     }
     if (st == LATCH_OK) {
         st = db_migrate(db, err);

@@ -6,6 +6,8 @@
  * rewritten to $N for PostgreSQL. Results from PostgreSQL come as text and
  * bytea is unescaped on access.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -117,15 +119,43 @@ pg_fail(struct db *db, const PGresult *res, struct latch_err *err,
                          state != NULL ? state : "", state != NULL ? ")" : "");
 }
 
+#define DB_RESTORE_HINT                                                        \
+    "restore it from backup, or run latchd init for a new server"
+
+/* Only `latchd init` creates a database: a missing file is an error. */
+static enum latch_status has_schema(struct db *db, const char *url,
+                                    struct latch_err *err);
+
 static enum latch_status
-open_sqlite(struct db *db, const char *path, struct latch_err *err)
+sqlite_exists(const char *path, struct latch_err *err)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT) {
+            return latch_err_set(err, LATCH_E_IO,
+                                 "database %s is missing: " DB_RESTORE_HINT,
+                                 path);
+        }
+        return latch_err_set(err, LATCH_E_IO, "database %s: %s", path,
+                             strerror(errno));
+    }
+    return LATCH_OK;
+}
+
+static enum latch_status
+open_sqlite(struct db *db, const char *path, bool create, struct latch_err *err)
 {
     enum latch_status st;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     int rc;
 
-    rc = sqlite3_open_v2(
-        path, &db->lite,
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (create) {
+        flags |= SQLITE_OPEN_CREATE;
+    } else if ((st = sqlite_exists(path, err)) != LATCH_OK) {
+        return st;
+    }
+    rc = sqlite3_open_v2(path, &db->lite, flags, NULL);
     if (rc != SQLITE_OK) {
         return latch_err_set(err, LATCH_E_IO, "database %s: %s", path,
                              db->lite != NULL ? sqlite3_errmsg(db->lite)
@@ -133,6 +163,10 @@ open_sqlite(struct db *db, const char *path, struct latch_err *err)
     }
     sqlite3_extended_result_codes(db->lite, 1);
     sqlite3_busy_timeout(db->lite, DB_BUSY_MS);
+    /* Before the pragmas: WAL mode would write a header into an empty file */
+    if (!create && (st = has_schema(db, path, err)) != LATCH_OK) {
+        return st;
+    }
     /*
      * WAL lets readers run beside the one writer; synchronous=FULL makes a
      * commit durable before latchd writes the file that depends on it.
@@ -289,8 +323,8 @@ db_create_database(const char *url, struct latch_err *err)
     return st;
 }
 
-enum latch_status
-db_open(const char *url, struct db **out, struct latch_err *err)
+static enum latch_status
+open_any(const char *url, bool create, struct db **out, struct latch_err *err)
 {
     enum latch_status st;
     struct db *db = NULL;
@@ -302,11 +336,14 @@ db_open(const char *url, struct db **out, struct latch_err *err)
     }
     if (strncmp(url, "sqlite:", 7) == 0 && url[7] != '\0') {
         db->kind = DB_SQLITE;
-        st = open_sqlite(db, url + 7, err);
+        st = open_sqlite(db, url + 7, create, err);
     } else if (strncmp(url, "postgresql://", 13) == 0 ||
                strncmp(url, "postgres://", 11) == 0) {
         db->kind = DB_POSTGRES;
         st = open_pg(db, url, err);
+        if (st == LATCH_OK && !create) {
+            st = has_schema(db, "(PostgreSQL)", err);
+        }
     } else {
         st = latch_err_set(err, LATCH_E_USAGE,
                            "database url must start with sqlite: or "
@@ -318,6 +355,48 @@ db_open(const char *url, struct db **out, struct latch_err *err)
     }
     *out = db;
     return LATCH_OK;
+}
+
+/*
+ * LATCH_OK when the database holds latchd's schema (init migrated it);
+ * name: the file or "(PostgreSQL)" for the message.
+ */
+static enum latch_status
+has_schema(struct db *db, const char *name, struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    enum latch_status rc;
+    bool row = false;
+
+    rc = db_prepare(db,
+                    db_sql(db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                           "AND name = 'schema_migrations'",
+                           "SELECT 1 WHERE to_regclass('schema_migrations') "
+                           "IS NOT NULL"),
+                    &st, err);
+    if (rc == LATCH_OK) {
+        rc = db_step(st, &row, err);
+    }
+    db_done(st);
+    if (rc == LATCH_OK && !row) {
+        rc = latch_err_set(
+            err, LATCH_E_IO,
+            "database %s is empty (no latchd schema): " DB_RESTORE_HINT, name);
+    }
+    return rc;
+}
+
+enum latch_status
+db_open(const char *url, struct db **out, struct latch_err *err)
+{
+    return open_any(url, false, out, err);
+}
+
+enum latch_status
+db_open_new(const char *url, struct db **out, struct latch_err *err)
+{
+    return open_any(url, true, out, err);
 }
 
 static void

@@ -41,20 +41,30 @@ enum db_errkind {
 };
 
 /*
- * Opens a connection. url: "sqlite:PATH" (created when missing, WAL mode,
- * foreign keys on, busy timeout 10 s) or "postgresql://..." /
+ * Opens a connection to an existing latchd database. url: "sqlite:PATH"
+ * (WAL mode, foreign keys on, busy timeout 10 s) or "postgresql://..." /
  * "postgres://..." (any libpq URI). LATCH_E_USAGE for another scheme,
- * LATCH_E_IO when the database cannot be reached.
+ * LATCH_E_IO when the database cannot be reached, when the SQLite file is
+ * missing or when the database has no latchd schema (never migrated by
+ * `latchd init`): it is never created here.
  */
 enum latch_status db_open(const char *url, struct db **out,
                           struct latch_err *err)
     __attribute__((warn_unused_result));
 
 /*
+ * For `latchd init` (and tests): as db_open, but creates a missing SQLite
+ * file and accepts a database without schema (db_migrate creates it).
+ */
+enum latch_status db_open_new(const char *url, struct db **out,
+                              struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+/*
  * For `latchd init`: creates the PostgreSQL database the URL names when it
  * does not exist yet, connecting to the "postgres" maintenance database
  * with the same credentials. A no-op for SQLite (the file is created by
- * db_open) and for a database that exists.
+ * db_open_new) and for a database that exists.
  */
 enum latch_status db_create_database(const char *url, struct latch_err *err)
     __attribute__((warn_unused_result));

@@ -42,7 +42,7 @@ setup(void **state)
         return -1;
     }
     snprintf(url, sizeof(url), "sqlite:%s/t.db", f->dir);
-    if (db_open(url, &f->db, &err) != LATCH_OK ||
+    if (db_open_new(url, &f->db, &err) != LATCH_OK ||
         db_migrate(f->db, &err) != LATCH_OK) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;

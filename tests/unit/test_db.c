@@ -38,7 +38,7 @@ setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->url, sizeof(f->url), "sqlite:%s/t.db", f->dir);
     latch_err_clear(&err);
-    assert_int_equal(db_open(f->url, &f->db, &err), LATCH_OK);
+    assert_int_equal(db_open_new(f->url, &f->db, &err), LATCH_OK);
     assert_int_equal(db_migrate(f->db, &err), LATCH_OK);
     assert_int_equal(core_open(&f->cfg, f->db, &f->core, &err), LATCH_OK);
     *state = f;
