@@ -101,6 +101,28 @@ core_feature_parse(const char *spec, struct core_feature *f,
     return LATCH_OK;
 }
 
+/*
+ * A feature's own valid_until must be in the future: a feature already
+ * expired is dead on arrival (in a license or in a plan).
+ */
+static enum latch_status
+features_future(const struct core_feature *fs, size_t n, struct latch_err *err)
+{
+    char when[LATCH_TIME_LEN];
+    int64_t now = core_now();
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (fs[i].has_valid_until && fs[i].valid_until <= now) {
+            latch_time_format(fs[i].valid_until, when);
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "feature %s: until %s is not in the future",
+                                 fs[i].name, when);
+        }
+    }
+    return LATCH_OK;
+}
+
 /* --- customers ------------------------------------------------------------ */
 
 struct named_tx {
@@ -350,6 +372,10 @@ core_plan_add(struct core *c, const char *actor, const char *name,
         return latch_err_set(err, LATCH_E_USAGE, "a plan needs 1..%d features",
                              LATCH_FEATURES_MAX);
     }
+    st = features_future(features, nfeatures, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
     memset(&t, 0, sizeof(t));
     t.actor = actor;
     t.kind = "plan";
@@ -529,6 +555,10 @@ issue_features(struct core *c, const struct core_issue_req *req, json_t **out,
     *out = NULL;
     if (fs == NULL) {
         return core_oom(err);
+    }
+    st = features_future(req->features, req->nfeatures, err);
+    if (st != LATCH_OK) {
+        goto out;
     }
     if (req->plan != NULL) {
         st = db_prepare(c->db,

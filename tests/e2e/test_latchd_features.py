@@ -68,3 +68,35 @@ def test_feature_overrides_only_the_attributes_it_names(web, device,
         "features": ["g%d" % i for i in range(257)]})
     assert res.status == 400, res
     assert "256" in res.json()["error"]["message"]
+
+
+def test_feature_until_in_the_past_is_refused(web, device, tmp_path):
+    """A feature that expired already is dead on arrival: refused at
+    license issue (CLI and API, both through the core) and in a plan."""
+    d = web.latchd
+    assert d.run("customer", "add", "ACME").returncode == 0
+    res = d.run("plan", "add", "p2", "--feature", "a=1@2020-01-01")
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert "feature a" in res.stderr and "not in the future" in res.stderr
+    assert d.json("plan", "list")["items"] == []
+
+    enr_id = approved(d, device(), tmp_path)
+    res = d.run("license", "issue", "--enrollment", str(enr_id),
+                "--customer", "ACME", "--feature", "new=1@2099-01-01",
+                "--feature", "old=3@2026-01-01",
+                "-o", str(tmp_path / "l.json"))
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert "feature old" in res.stderr
+    assert "not in the future" in res.stderr
+    assert d.json("license", "list")["items"] == []
+
+    admin = web.token("admin")
+    res = web.api("POST", "/api/v1/licenses", admin, {
+        "enrollment_id": enr_id, "customer": "ACME",
+        "features": ["old=3@2026-01-01"]})
+    assert res.status == 400, res
+    assert "feature old" in res.json()["error"]["message"]
+    res = web.api("POST", "/api/v1/licenses", admin, {
+        "enrollment_id": enr_id, "customer": "ACME",
+        "features": ["ok=1@2099-01-01"]})
+    assert res.status == 201, res
