@@ -12,6 +12,14 @@
  * each thread its own context or serialize calls with a lock. Different
  * contexts may be used from different threads, but a TPM without a resource
  * manager (a raw swtpm socket) serves one client at a time.
+ *
+ * Arguments: ctx, feature names and output pointers must not be NULL. A NULL
+ * one is LATCH_E_USAGE (latch_feature_enabled() answers false); so is a
+ * feature name that no license can carry: empty, or not matching
+ * [a-z0-9][a-z0-9_.-]{0,63} (docs/format.md 5.3; non-ASCII never does).
+ * latch_last_error() then names the argument, the name escaped (\xNN).
+ * Only latch_open()'s opt, latch_close(NULL) and latch_last_error(NULL)
+ * accept NULL. Every call on a context clears its last error first.
  */
 #ifndef LATCH_H
 #define LATCH_H
@@ -75,7 +83,8 @@ struct latch_options {
 /*
  * Opens a context. opt may be NULL for the defaults. On success *out must be
  * released with latch_close(). Touches neither the TPM nor the state
- * directory yet. Returns LATCH_E_NOMEM or LATCH_E_USAGE on failure.
+ * directory yet. Returns LATCH_E_NOMEM or LATCH_E_USAGE (out is NULL, or a
+ * bad option) on failure, with *out set to NULL.
  */
 LATCH_EXPORT LATCH_WUR enum latch_status
 latch_open(const struct latch_options *opt, struct latch_ctx **out);
@@ -88,13 +97,17 @@ latch_open(const struct latch_options *opt, struct latch_ctx **out);
  */
 LATCH_EXPORT LATCH_WUR enum latch_status latch_load(struct latch_ctx *ctx);
 
-/* True when the loaded license enables the feature and it is valid now. */
+/*
+ * True when the loaded license enables the feature and it is valid now.
+ * When false, latch_last_error() says why (bad name, not loaded, not in the
+ * license, disabled, expired).
+ */
 LATCH_EXPORT bool latch_feature_enabled(struct latch_ctx *ctx,
                                         const char *name);
 
 /*
  * The feature's quantity. LATCH_E_NOT_FOUND when the feature is not enabled
- * or carries no quantity.
+ * or carries no quantity; LATCH_E_USAGE for a NULL or invalid argument.
  */
 LATCH_EXPORT LATCH_WUR enum latch_status
 latch_feature_quantity(struct latch_ctx *ctx, const char *name,
@@ -103,7 +116,9 @@ latch_feature_quantity(struct latch_ctx *ctx, const char *name,
 /*
  * When the feature stops being valid, in seconds since the epoch (UTC): the
  * earlier of the feature's and the license's valid_until. *perpetual is set
- * when neither has one. LATCH_E_NOT_FOUND when the feature is not enabled.
+ * when neither has one (*valid_until is then 0). LATCH_E_NOT_FOUND when the
+ * feature is not enabled; LATCH_E_USAGE for a NULL or invalid argument
+ * (both output pointers are required).
  */
 LATCH_EXPORT LATCH_WUR enum latch_status
 latch_feature_valid_until(struct latch_ctx *ctx, const char *name,
@@ -113,8 +128,9 @@ latch_feature_valid_until(struct latch_ctx *ctx, const char *name,
 LATCH_EXPORT const char *latch_strerror(enum latch_status st);
 
 /*
- * The message of the last failure on this context (names the check and the
- * value), or "" when there was none. Valid until the next call on ctx.
+ * The message of the last call on this context that failed (names the check
+ * and the value, printable ASCII only), or "" when the last call did not
+ * fail. Valid until the next call on ctx. "" for a NULL ctx.
  */
 LATCH_EXPORT const char *latch_last_error(const struct latch_ctx *ctx);
 

@@ -54,6 +54,7 @@ latch_open(const struct latch_options *opt, struct latch_ctx **out)
     if (out == NULL) {
         return LATCH_E_USAGE;
     }
+    *out = NULL;
     ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL) {
         return LATCH_E_NOMEM;
@@ -95,8 +96,39 @@ latch_load(struct latch_ctx *ctx)
         return st;
     }
     ctx->lic = lic;
+    /* Probes that were expected to fail (absent NV indices) leave nothing. */
+    latch_err_clear(&ctx->err);
     emit(ctx, LATCH_LOG_INFO, "license %s serial %lld proven by the TPM",
          lic->license_id, (long long)lic->serial);
+    return LATCH_OK;
+}
+
+/*
+ * Every call on a context starts here: the last error is cleared, so
+ * latch_last_error() is "" after a call that did not fail, and the feature
+ * name is checked. A name that no license can carry (not the pattern of
+ * docs/format.md 5.3, which also rules out non-ASCII) is a usage error,
+ * shown escaped.
+ */
+static enum latch_status
+begin(struct latch_ctx *ctx, const char *name)
+{
+    char shown[LATCH_FEATURE_NAME_MAX * 4 + 8];
+
+    if (ctx == NULL) {
+        return LATCH_E_USAGE;
+    }
+    latch_err_clear(&ctx->err);
+    if (name == NULL) {
+        return latch_err_set(&ctx->err, LATCH_E_USAGE, "feature name is NULL");
+    }
+    if (!latch_feature_name_ok(name)) {
+        latch_text_escape(name, shown, sizeof(shown));
+        return latch_err_set(&ctx->err, LATCH_E_USAGE,
+                             "feature name '%s' is not valid (1 to 64 of "
+                             "[a-z0-9_.-], starting with [a-z0-9])",
+                             shown);
+    }
     return LATCH_OK;
 }
 
@@ -107,7 +139,9 @@ usable(struct latch_ctx *ctx, const char *name)
     const struct latch_feature *f;
     int64_t now = (int64_t)time(NULL);
 
-    if (ctx == NULL || ctx->lic == NULL || name == NULL) {
+    if (ctx->lic == NULL) {
+        latch_err_set(&ctx->err, LATCH_E_NOT_FOUND,
+                      "no license is loaded (latch_load() has not succeeded)");
         return NULL;
     }
     if (latch_license_check_time(ctx->lic, now, &ctx->err) != LATCH_OK) {
@@ -135,6 +169,9 @@ usable(struct latch_ctx *ctx, const char *name)
 bool
 latch_feature_enabled(struct latch_ctx *ctx, const char *name)
 {
+    if (begin(ctx, name) != LATCH_OK) {
+        return false;
+    }
     return usable(ctx, name) != NULL;
 }
 
@@ -142,8 +179,17 @@ enum latch_status
 latch_feature_quantity(struct latch_ctx *ctx, const char *name,
                        int64_t *quantity)
 {
-    const struct latch_feature *f = usable(ctx, name);
+    const struct latch_feature *f;
+    enum latch_status st = begin(ctx, name);
 
+    if (st != LATCH_OK) {
+        return st;
+    }
+    if (quantity == NULL) {
+        return latch_err_set(&ctx->err, LATCH_E_USAGE,
+                             "quantity output pointer is NULL");
+    }
+    f = usable(ctx, name);
     if (f == NULL) {
         return LATCH_E_NOT_FOUND;
     }
@@ -151,9 +197,7 @@ latch_feature_quantity(struct latch_ctx *ctx, const char *name,
         return latch_err_set(&ctx->err, LATCH_E_NOT_FOUND,
                              "feature '%s' carries no quantity", name);
     }
-    if (quantity != NULL) {
-        *quantity = f->quantity;
-    }
+    *quantity = f->quantity;
     return LATCH_OK;
 }
 
@@ -161,10 +205,20 @@ enum latch_status
 latch_feature_valid_until(struct latch_ctx *ctx, const char *name,
                           int64_t *valid_until, bool *perpetual)
 {
-    const struct latch_feature *f = usable(ctx, name);
+    const struct latch_feature *f;
+    enum latch_status st = begin(ctx, name);
     bool have = false;
     int64_t t = 0;
 
+    if (st != LATCH_OK) {
+        return st;
+    }
+    if (valid_until == NULL || perpetual == NULL) {
+        return latch_err_set(&ctx->err, LATCH_E_USAGE,
+                             "%s output pointer is NULL",
+                             valid_until == NULL ? "valid_until" : "perpetual");
+    }
+    f = usable(ctx, name);
     if (f == NULL) {
         return LATCH_E_NOT_FOUND;
     }
@@ -176,12 +230,8 @@ latch_feature_valid_until(struct latch_ctx *ctx, const char *name,
         t = f->valid_until;
         have = true;
     }
-    if (valid_until != NULL) {
-        *valid_until = have ? t : 0;
-    }
-    if (perpetual != NULL) {
-        *perpetual = !have;
-    }
+    *valid_until = have ? t : 0;
+    *perpetual = !have;
     return LATCH_OK;
 }
 

@@ -73,13 +73,8 @@ static const char *const activation_members[] = {
 static const char *const signature_members[] = {"algorithm", "certificate",
                                                 "value", NULL};
 
-/*
- * Copies s into out for an error message: printable ASCII as is, every
- * other byte as \xNN, so a hostile name cannot smuggle control or bidi
- * characters into a terminal. Truncates with "...".
- */
-static void
-escape_text(const char *s, char *out, size_t cap)
+void
+latch_text_escape(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
     unsigned char c;
@@ -225,7 +220,7 @@ parse_features(struct latch_license *lic, const json_t *body,
     json_object_foreach(features, name, v)
     {
         if (!latch_feature_name_ok(name)) {
-            escape_text(name, shown, sizeof(shown));
+            latch_text_escape(name, shown, sizeof(shown));
             return latch_err_set(err, LATCH_E_FORMAT,
                                  "license.features: name '%s' does not "
                                  "match [a-z0-9][a-z0-9_.-]{0,63}",
@@ -337,7 +332,7 @@ parse_binding(struct latch_license *lic, const json_t *body,
         return st;
     }
     if (strcmp(lic->identity_schema, LATCH_IDENTITY_SCHEMA) != 0) {
-        escape_text(lic->identity_schema, shown, sizeof(shown));
+        latch_text_escape(lic->identity_schema, shown, sizeof(shown));
         return latch_err_set(err, LATCH_E_FORMAT,
                              "%s.identity_schema: '%s' is not '%s'", where,
                              shown, LATCH_IDENTITY_SCHEMA);
@@ -348,7 +343,7 @@ parse_binding(struct latch_license *lic, const json_t *body,
         return st;
     }
     if (latch_ek_info_by_name(lic->ek_template) == NULL) {
-        escape_text(lic->ek_template, shown, sizeof(shown));
+        latch_text_escape(lic->ek_template, shown, sizeof(shown));
         return latch_err_set(err, LATCH_E_FORMAT,
                              "%s.ek_template: '%s' is not rsa2048, ecc-p256 "
                              "or ecc-p384",
@@ -549,7 +544,7 @@ parse_doc(struct latch_license *lic, const struct known_cert *known,
         return st;
     }
     if (strcmp(format, LATCH_LICENSE_FORMAT) != 0) {
-        escape_text(format, shown, sizeof(shown));
+        latch_text_escape(format, shown, sizeof(shown));
         return latch_err_set(err, LATCH_E_FORMAT, "format: '%s' is not '%s'",
                              shown, LATCH_LICENSE_FORMAT);
     }
@@ -1176,7 +1171,7 @@ latch_license_verify(const struct latch_license *lic, X509 *root,
         vcheck(&v, "cert.key", LATCH_CHECK_FAIL, "%s", e.msg);
     } else {
         vcheck(&v, "cert.key", LATCH_CHECK_PASS, "%s", alg->desc);
-        escape_text(lic->algorithm, shown, sizeof(shown));
+        latch_text_escape(lic->algorithm, shown, sizeof(shown));
         if (strcmp(lic->algorithm, alg->name) == 0) {
             vcheck(&v, "signature.algorithm", LATCH_CHECK_PASS,
                    "'%s' (informational; the key decides)", shown);

@@ -120,6 +120,13 @@ latch_license_feature(const struct latch_license *lic, const char *name);
 bool latch_feature_name_ok(const char *name);
 
 /*
+ * Copies s into out for an error message: printable ASCII as is, every
+ * other byte (and the backslash) as \xNN, so a hostile name cannot smuggle
+ * control or bidi characters into a terminal. Truncates with "...".
+ */
+void latch_text_escape(const char *s, char *out, size_t cap);
+
+/*
  * The bytes that are signed: "latch.license.v1" NUL JCS(body). New buffer
  * in *out (free()).
  */

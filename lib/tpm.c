@@ -600,6 +600,31 @@ ecc_bytes(TPMI_ECC_CURVE curve)
     }
 }
 
+/*
+ * Reads an NV index that may be absent: LATCH_OK with *out NULL when it is
+ * not defined, and then err keeps what it held, so an expected absence
+ * leaves no message behind (latch_last_error() after a good latch_load()).
+ */
+static enum latch_status
+nv_probe(struct latch_tpm *tpm, TPM2_HANDLE index, size_t max, uint8_t **out,
+         size_t *outlen, struct latch_err *err)
+{
+    struct latch_err mine;
+    enum latch_status st;
+
+    *out = NULL;
+    latch_err_clear(&mine);
+    st = latch_tpm_nv_read(tpm, index, max, out, outlen, &mine);
+    if (st == LATCH_E_NOT_FOUND) {
+        *out = NULL;
+        return LATCH_OK;
+    }
+    if (st != LATCH_OK) {
+        return latch_err_set(err, st, "%s", mine.msg);
+    }
+    return LATCH_OK;
+}
+
 /* The template from NV (TPMT_PUBLIC, exact) when that index is defined. */
 static enum latch_status
 template_from_nv(struct latch_tpm *tpm, TPM2_HANDLE index, TPM2B_PUBLIC *tmpl,
@@ -611,11 +636,8 @@ template_from_nv(struct latch_tpm *tpm, TPM2_HANDLE index, TPM2B_PUBLIC *tmpl,
     TPMT_PUBLIC pub;
     TSS2_RC rc;
 
-    st = latch_tpm_nv_read(tpm, index, sizeof(TPMT_PUBLIC), &buf, &len, err);
-    if (st == LATCH_E_NOT_FOUND) {
-        return LATCH_OK;
-    }
-    if (st != LATCH_OK) {
+    st = nv_probe(tpm, index, sizeof(TPMT_PUBLIC), &buf, &len, err);
+    if (st != LATCH_OK || buf == NULL) {
         return st;
     }
     memset(&pub, 0, sizeof(pub));
@@ -643,11 +665,8 @@ nonce_from_nv(struct latch_tpm *tpm, TPM2_HANDLE index, TPM2B_PUBLIC *tmpl,
     uint8_t *buf = NULL;
     size_t len = 0, keylen;
 
-    st = latch_tpm_nv_read(tpm, index, 512, &buf, &len, err);
-    if (st == LATCH_E_NOT_FOUND) {
-        return LATCH_OK;
-    }
-    if (st != LATCH_OK) {
+    st = nv_probe(tpm, index, 512, &buf, &len, err);
+    if (st != LATCH_OK || buf == NULL) {
         return st;
     }
     if (p->type == TPM2_ALG_RSA) {
