@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "codec.h"
 #include "cmd.h"
 #include "cmd_web.h"
 #include "core.h"
@@ -135,25 +137,33 @@ cmd_serve(struct latchd_env *env, int argc, char **argv)
 /* --- passwords --------------------------------------------------------------
  */
 
-/* Reads one line into buf (newline removed); false on EOF/error/too long. */
-static bool
+/*
+ * Reads one line into buf (newline and a CR before it removed). NULL when
+ * done, else what is wrong; at most cap - 2 bytes fit (PW_BUF: the limit).
+ */
+static const char *
 read_line(FILE *f, char *buf, size_t cap)
 {
-    size_t n;
+    size_t n = 0;
+    int ch;
 
-    if (fgets(buf, (int)cap, f) == NULL) {
-        return false;
+    for (ch = getc(f); ch != EOF && ch != '\n'; ch = getc(f)) {
+        if (ch == '\0') {
+            return "it holds a NUL byte";
+        }
+        if (n + 2 >= cap) {
+            return "longer than the limit";
+        }
+        buf[n++] = (char)ch;
     }
-    n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n') {
-        buf[--n] = '\0';
-    } else if (!feof(f)) {
-        return false;
+    buf[n] = '\0';
+    if (ferror(f) || (ch == EOF && n == 0)) {
+        return "nothing to read";
     }
     if (n > 0 && buf[n - 1] == '\r') {
         buf[--n] = '\0';
     }
-    return true;
+    return NULL;
 }
 
 static bool
@@ -174,10 +184,50 @@ read_secret(const char *prompt, char *buf, size_t cap)
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
         return false;
     }
-    ok = read_line(stdin, buf, cap);
+    ok = read_line(stdin, buf, cap) == NULL;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     fputc('\n', stderr);
     return ok;
+}
+
+/* One line from a pipe or file, and nothing after it (docs/web.md). */
+static enum latch_status
+stdin_password(char *pw, struct latch_err *err)
+{
+    const char *why = read_line(stdin, pw, PW_BUF);
+
+    if (why == NULL && getc(stdin) != EOF) {
+        why = "more than one line";
+    }
+    if (why != NULL) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "password: expected one line on stdin (at "
+                             "most %d bytes): %s",
+                             AUTH_PASSWORD_MAX, why);
+    }
+    return LATCH_OK;
+}
+
+/* Browsers send UTF-8: a password that is not could never sign in. */
+static enum latch_status
+password_utf8(const char *pw, struct latch_err *err)
+{
+    const uint8_t *p = (const uint8_t *)pw;
+    size_t n = strlen(pw);
+    size_t len;
+    uint32_t cp;
+
+    while (n > 0) {
+        len = latch_utf8_next(p, n, &cp);
+        if (len == 0) {
+            return latch_err_set(err, LATCH_E_USAGE,
+                                 "password: not valid UTF-8 (a browser "
+                                 "could not type it)");
+        }
+        p += len;
+        n -= len;
+    }
+    return LATCH_OK;
 }
 
 /* The new user's password: twice from the terminal, else one stdin line. */
@@ -185,13 +235,9 @@ static enum latch_status
 get_password(char *pw, char *again, struct latch_err *err)
 {
     if (!isatty(STDIN_FILENO)) {
-        if (!read_line(stdin, pw, PW_BUF)) {
-            return latch_err_set(err, LATCH_E_USAGE,
-                                 "password: expected one line on stdin (at "
-                                 "most %d bytes)",
-                                 AUTH_PASSWORD_MAX);
-        }
-        return LATCH_OK;
+        enum latch_status st = stdin_password(pw, err);
+
+        return st == LATCH_OK ? password_utf8(pw, err) : st;
     }
     if (!read_secret("Password: ", pw, PW_BUF) ||
         !read_secret("Password again: ", again, PW_BUF)) {
@@ -202,7 +248,7 @@ get_password(char *pw, char *again, struct latch_err *err)
         return latch_err_set(err, LATCH_E_USAGE,
                              "password: the two entries differ");
     }
-    return LATCH_OK;
+    return password_utf8(pw, err);
 }
 
 /* --- users -----------------------------------------------------------------
