@@ -871,8 +871,61 @@ enr_set_state(struct db *db, int64_t id, const char *from_state,
 }
 
 /*
- * Revokes every active license of the device's other enrollments, each
- * with its own audit row; their ids go into t->revoked.
+ * The licenses an AK rotation approval revokes: the device's active ones
+ * issued to an enrollment with another AK. Licenses for the same AK (a
+ * re-upload of the current enrollment) stay: that AK is still the
+ * device's. Parameters: device_id, device_id, the approved enrollment.
+ */
+#define ROTATION_TARGETS                                                       \
+    "device_id = ? AND state = 'active' AND enrollment_id IN (SELECT id "      \
+    "FROM enrollments WHERE device_id = ? AND ak_name <> (SELECT ak_name "     \
+    "FROM enrollments WHERE id = ?))"
+
+enum latch_status
+core_rotation_targets(struct core *c, const char *device_id, int64_t enr_id,
+                      json_t **out, struct latch_err *err)
+{
+    enum latch_status st;
+    struct db_stmt *s = NULL;
+    json_t *a = json_array();
+    bool has = false;
+
+    *out = NULL;
+    if (a == NULL) {
+        return core_oom(err);
+    }
+    st = db_prepare(c->db,
+                    "SELECT id, serial FROM licenses WHERE " ROTATION_TARGETS
+                    " ORDER BY id",
+                    &s, err);
+    if (st == LATCH_OK) {
+        db_bind_text(s, 1, device_id);
+        db_bind_text(s, 2, device_id);
+        db_bind_int64(s, 3, enr_id);
+    }
+    while (st == LATCH_OK) {
+        st = db_step(s, &has, err);
+        if (st != LATCH_OK || !has) {
+            break;
+        }
+        if (json_array_append_new(
+                a, json_pack("{s:I, s:I}", "id", (json_int_t)db_col_int64(s, 0),
+                             "serial", (json_int_t)db_col_int64(s, 1))) != 0) {
+            st = core_oom(err);
+        }
+    }
+    db_done(s);
+    if (st == LATCH_OK) {
+        *out = a;
+        a = NULL;
+    }
+    json_decref(a);
+    return st;
+}
+
+/*
+ * Revokes what core_rotation_targets() lists, each with its own audit
+ * row; their ids go into t->revoked.
  */
 static enum latch_status
 revoke_older(struct db *db, struct decide_tx *t, const char *device_id,
@@ -892,8 +945,8 @@ revoke_older(struct db *db, struct decide_tx *t, const char *device_id,
              (long long)t->id);
     st = db_prepare(db,
                     "UPDATE licenses SET state = 'revoked', revoked_at = ?, "
-                    "revoked_by = ?, reason = ? WHERE device_id = ? AND "
-                    "enrollment_id <> ? AND state = 'active' RETURNING id",
+                    "revoked_by = ?, reason = ? WHERE " ROTATION_TARGETS
+                    " RETURNING id",
                     &s, err);
     if (st != LATCH_OK) {
         return st;
@@ -902,7 +955,8 @@ revoke_older(struct db *db, struct decide_tx *t, const char *device_id,
     db_bind_text(s, 2, t->actor);
     db_bind_text(s, 3, reason);
     db_bind_text(s, 4, device_id);
-    db_bind_int64(s, 5, t->id);
+    db_bind_text(s, 5, device_id);
+    db_bind_int64(s, 6, t->id);
     for (;;) {
         st = db_step(s, &has, err);
         if (st != LATCH_OK || !has) {

@@ -272,6 +272,16 @@ enum latch_status core_license_export(struct core *c, int64_t id, char **file,
                                       size_t *filelen, struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * What approving enrollment enr_id (an AK rotation) of device_id would
+ * revoke: [{"id", "serial"}] of the device's active licenses issued to an
+ * enrollment with another AK.
+ */
+enum latch_status core_rotation_targets(struct core *c, const char *device_id,
+                                        int64_t enr_id, json_t **out,
+                                        struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* --- devices ------------------------------------------------------------ */
 
 /* Summaries: id, device_id, state ("active"), ek_template,

@@ -137,6 +137,18 @@ def test_rotation_approval_revokes_older_licenses(latchd, device, tmp_path):
     assert actions.count("license.revoke") == 1
     assert latchd.json("audit", "verify")["state"] == "ok"
 
+    # The current enrollment uploaded again (same EK and AK, other bytes):
+    # approving it revokes nothing issued to that same AK.
+    again = save(load(enr2), str(tmp_path / "e2-again.json"))
+    with open(again, "a", encoding="utf-8") as f:
+        f.write("\n")
+    out3 = imported(latchd, again)
+    assert out3["id"] not in (first, out["id"]), out3
+    approved = latchd.json("enrollment", "approve", str(out3["id"]))
+    assert approved["revoked_licenses"] == [], approved
+    assert latchd.json("license", "show", str(l2["id"]))["state"] == "active"
+    assert dev.latch("activate", lic2).returncode == 0
+
 
 # --- audit chain ------------------------------------------------------------------
 
