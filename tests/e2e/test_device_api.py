@@ -128,3 +128,27 @@ def test_impossible_feature_names_are_usage_errors(loaded):
         if shown is not None:
             assert shown in err, (label, err)
         assert all(0x20 <= c < 0x7f for c in err), (label, err)
+
+
+def test_tss_logs_reach_stderr_unless_tss2_log_says_otherwise(
+        device, issue, tmp_path, api_errors):
+    """docs/device.md: liblatch leaves tpm2-tss's own logging alone."""
+    dev = device()
+    enr = dev.enroll(str(tmp_path / "enr.json"), "--ek", "ecc-p256")
+    res = dev.latch("activate", issue(enr, *FEATURES))
+    assert res.returncode == 0, res.stderr
+    dev.board.stop()
+    env = {k: v for k, v in os.environ.items() if k != "TSS2_LOG"}
+    for tss2_log, loud in [(None, True), ("all+none", False)]:
+        if tss2_log is not None:
+            env["TSS2_LOG"] = tss2_log
+        res = subprocess.run(
+            device_cmd(api_errors, dev.tcti, dev.state),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+            timeout=120, env=env,
+        )
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert re.search(rb"^load st=6 err=\[.+\]$", res.stdout, re.M), \
+            res.stdout
+        tss = re.search(rb"^(WARNING|ERROR):tcti:", res.stderr, re.M)
+        assert (tss is not None) == loud, (tss2_log, res.stderr)
