@@ -295,6 +295,8 @@ on_signal(int sig)
     stop_requested = 1;
 }
 
+#define WORKERS_MAX 64
+
 int
 cmd_worker(struct latchd_env *env, int argc, char **argv)
 {
@@ -318,15 +320,22 @@ cmd_worker(struct latchd_env *env, int argc, char **argv)
         if (ch == -1) {
             break;
         }
-        if (ch == 't' && cmd_parse_id(optarg, &n, &err) == LATCH_OK &&
-            n <= 64) {
+        if (ch == 't' && cmd_parse_num("--threads", optarg, 1, WORKERS_MAX, &n,
+                                       &err) == LATCH_OK) {
             continue;
+        }
+        if (ch == 't') {
+            fprintf(stderr, "latchd: %s\n", err.msg);
         }
         if (ch == 'o') {
             once = true;
             continue;
         }
-        return latchd_usage(argv[0], "[--threads N] [--once]");
+        return latchd_usage(argv[0], "[--threads 1..64] [--once]");
+    }
+    if (optind != argc) {
+        fprintf(stderr, "latchd: unexpected operand \"%.40s\"\n", argv[optind]);
+        return latchd_usage(argv[0], "[--threads 1..64] [--once]");
     }
     if (once) {
         /* Drain the queue on this connection, then exit. */

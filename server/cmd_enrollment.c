@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,12 @@ cmd_enrollment_import(struct latchd_env *env, int argc, char **argv)
     }
     if (optind >= argc) {
         return latchd_usage(argv[0], "FILE... [--wait] [--json]");
+    }
+    for (i = optind; i < argc; i++) {
+        if (argv[i][0] == '\0') {
+            st = latch_err_set(&err, LATCH_E_USAGE, "empty path");
+            return latchd_fail(env, st, &err);
+        }
     }
     results = json_array();
     ids = json_array();
@@ -518,7 +525,12 @@ cmd_enrollment_progress(struct latchd_env *env, int argc, char **argv)
         if (ch == -1) {
             break;
         }
-        if (ch != 's' || cmd_parse_id(optarg, &since, &err) != LATCH_OK) {
+        if (ch != 's') {
+            return latchd_usage(argv[0], "ID [--since MSG_ID] [--json]");
+        }
+        if (cmd_parse_num("--since", optarg, 0, INT64_MAX, &since, &err) !=
+            LATCH_OK) {
+            fprintf(stderr, "latchd: %s\n", err.msg);
             return latchd_usage(argv[0], "ID [--since MSG_ID] [--json]");
         }
     }

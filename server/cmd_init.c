@@ -552,6 +552,10 @@ cmd_ca_install(struct latchd_env *env, int argc, char **argv)
     if (argc != 2) {
         return latchd_usage(argv[0], "CERT");
     }
+    if (argv[1][0] == '\0') {
+        st = latch_err_set(&err, LATCH_E_USAGE, "empty path");
+        return latchd_fail(env, st, &err);
+    }
     st = install_run(env, argv[1], &out, &err);
     if (st != LATCH_OK) {
         return latchd_fail(env, st, &err);

@@ -69,17 +69,60 @@ add_enrollment(struct issue_args *a, const char *s, struct latch_err *err)
     return cmd_parse_id(s, &a->enrollments[a->nenrollments++], err);
 }
 
+static int
+id_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x;
+    int64_t b = *(const int64_t *)y;
+
+    return (a > b) - (a < b);
+}
+
+/* One license per enrollment and call: a repeat is a typo, not two. */
+static enum latch_status
+enrollments_once(const struct issue_args *a, struct latch_err *err)
+{
+    enum latch_status st = LATCH_OK;
+    int64_t *ids;
+    size_t i;
+
+    if (a->nenrollments < 2) {
+        return LATCH_OK;
+    }
+    ids = malloc(a->nenrollments * sizeof(*ids));
+    if (ids == NULL) {
+        return latch_err_set(err, LATCH_E_NOMEM, "out of memory");
+    }
+    memcpy(ids, a->enrollments, a->nenrollments * sizeof(*ids));
+    qsort(ids, a->nenrollments, sizeof(*ids), id_cmp);
+    for (i = 1; i < a->nenrollments && st == LATCH_OK; i++) {
+        if (ids[i] == ids[i - 1]) {
+            st = latch_err_set(err, LATCH_E_USAGE,
+                               "--enrollment %lld is given twice",
+                               (long long)ids[i]);
+        }
+    }
+    free(ids);
+    return st;
+}
+
 /*
  * The checks that need no database, made before the enrollments' state:
- * a feature named twice, a --valid-until that is not in the future.
+ * an enrollment or a feature named twice, a --valid-until that is not in
+ * the future.
  */
 static enum latch_status
 issue_checks(const struct issue_args *a, struct latch_err *err)
 {
     char when[LATCH_TIME_LEN];
+    enum latch_status st;
     size_t i;
     size_t j;
 
+    st = enrollments_once(a, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
     for (i = 0; i < a->req.nfeatures; i++) {
         for (j = 0; j < i; j++) {
             if (strcmp(a->features[i].name, a->features[j].name) == 0) {

@@ -215,6 +215,12 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
     if (optind >= argc) {
         return latchd_usage(argv[0], CMD_TRUST_IMPORT_USAGE);
     }
+    for (a = optind; a < argc; a++) {
+        if (argv[a][0] == '\0') {
+            st = latch_err_set(&err, LATCH_E_USAGE, "empty path");
+            return latchd_fail(env, st, &err);
+        }
+    }
     im.items = json_array();
     im.db = env->db;
     st = core_open(&env->cfg, env->db, &c, &err);
@@ -335,6 +341,12 @@ cmd_trust_list(struct latchd_env *env, int argc, char **argv)
             return latchd_usage(argv[0], CMD_TRUST_LIST_USAGE);
         }
         env->json = true;
+    }
+    if (optind != argc) {
+        fprintf(stderr, "latchd: unexpected operand \"%.40s\"\n", argv[optind]);
+        json_decref(anchors);
+        json_decref(cached);
+        return latchd_usage(argv[0], CMD_TRUST_LIST_USAGE);
     }
     st = ek_trust_load(env->cfg.trust_dir, &t, &rep, &err);
     if (st == LATCH_E_NOT_FOUND) {

@@ -4,6 +4,7 @@
  * cmd_util.c: option, run and output helpers shared by the latchd verbs.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +57,12 @@ cmd_list_opts(int argc, char **argv, unsigned int filters,
             }
             break;
         case 'e':
-            if ((filters & CMD_LIST_ENROLLMENT) == 0 ||
-                cmd_parse_id(optarg, &opt->enrollment_id, &err) != LATCH_OK) {
+            if ((filters & CMD_LIST_ENROLLMENT) == 0) {
                 goto usage;
+            }
+            if (cmd_parse_num("--enrollment", optarg, 1, INT64_MAX,
+                              &opt->enrollment_id, &err) != LATCH_OK) {
+                goto bad;
             }
             break;
         case 'c':
@@ -73,14 +77,15 @@ cmd_list_opts(int argc, char **argv, unsigned int filters,
             }
             break;
         case 'a':
-            if (cmd_parse_id(optarg, &opt->after_id, &err) != LATCH_OK) {
-                goto usage;
+            if (cmd_parse_num("--after", optarg, 1, INT64_MAX, &opt->after_id,
+                              &err) != LATCH_OK) {
+                goto bad;
             }
             break;
         case 'l':
-            if (cmd_parse_id(optarg, &v, &err) != LATCH_OK ||
-                v > CORE_LIST_MAX) {
-                goto usage;
+            if (cmd_parse_num("--limit", optarg, 1, CORE_LIST_MAX, &v, &err) !=
+                LATCH_OK) {
+                goto bad;
             }
             opt->limit = (int)v;
             break;
@@ -96,6 +101,8 @@ cmd_list_opts(int argc, char **argv, unsigned int filters,
     }
     return 0;
 
+bad:
+    fprintf(stderr, "latchd: %s\n", err.msg);
 usage:
     fprintf(stderr,
             "usage: %s%s%s%s%s [--after ID] [--limit 1..%d] [--newest] "

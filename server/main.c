@@ -5,6 +5,7 @@
  * --json) from anywhere on the command line, finds the verb in the table
  * (verbs.c), prepares what it needs (configuration, database) and runs it.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <pwd.h>
@@ -96,6 +97,22 @@ set_actor(struct latchd_env *env)
     snprintf(env->actor, sizeof(env->actor), "cli:%s", name);
 }
 
+/* Set by main: where the data directory came from, for messages. */
+static const char *data_from = "--data";
+
+/* An existing data directory that is not one is a bad command line. */
+static enum latch_status
+data_dir_check(const char *dir, struct latch_err *err)
+{
+    struct stat sb;
+
+    if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+        return latch_err_set(err, LATCH_E_USAGE, "%s %s: not a directory",
+                             data_from, dir);
+    }
+    return LATCH_OK;
+}
+
 static int
 prepare(struct latchd_env *env, enum latchd_needs needs)
 {
@@ -112,7 +129,10 @@ prepare(struct latchd_env *env, enum latchd_needs needs)
                            "LATCHD_DATA");
         return latchd_fail(env, st, &err);
     }
-    st = latchd_config_load(env->data_dir, &env->cfg, &err);
+    st = data_dir_check(env->data_dir, &err);
+    if (st == LATCH_OK) {
+        st = latchd_config_load(env->data_dir, &env->cfg, &err);
+    }
     if (st != LATCH_OK) {
         return latchd_fail(env, st, &err);
     }
@@ -130,6 +150,7 @@ main(int argc, char **argv)
 {
     struct latchd_env env;
     const struct latchd_verb *v;
+    const char *env_dir;
     char argv0[ARGV0_MAX];
     bool known = false;
     int skip;
@@ -141,10 +162,21 @@ main(int argc, char **argv)
     if (env.data_dir != NULL && env.data_dir[0] == '\0') {
         env.data_dir = NULL;
     }
+    if (env.data_dir != NULL) {
+        data_from = "LATCHD_DATA";
+    }
+    env_dir = env.data_dir;
     argc = take_globals(&env, argc, argv);
     safeout_install(env.json);
     if (argc < 0) {
         fprintf(stderr, "latchd: --data needs a directory\n");
+        return 2;
+    }
+    if (env.data_dir != env_dir) {
+        data_from = "--data";
+    }
+    if (env.data_dir != NULL && env.data_dir[0] == '\0') {
+        fprintf(stderr, "latchd: --data: empty path\n");
         return 2;
     }
     if (argc < 2 || strcmp(argv[1], "help") == 0 ||
