@@ -674,6 +674,13 @@ api_enr_approve(struct http_req *r)
         return;
     }
     st = member_type(body, "override", JSON_TRUE, &err);
+    if (st == LATCH_OK && json_is_true(json_object_get(body, "override")) &&
+        !web_can(r, AUTH_ADMIN)) {
+        json_decref(body);
+        api_error(r, 403, "forbidden",
+                  "only an administrator may approve with override");
+        return;
+    }
     if (st == LATCH_OK) {
         st = core_enrollment_approve(
             c, web_who(r)->actor, id,

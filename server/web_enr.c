@@ -802,6 +802,7 @@ actions(struct hbuf *b, struct http_req *r, const json_t *e)
 {
     const char *state = web_jstr(e, "state");
     int64_t id = web_jint(e, "id");
+    bool admin = web_can(r, AUTH_ADMIN);
     bool approvable = state != NULL && (strcmp(state, "valid") == 0 ||
                                         strcmp(state, "needs_override") == 0);
     bool open = state != NULL && strcmp(state, "approved") != 0 &&
@@ -812,7 +813,7 @@ actions(struct hbuf *b, struct http_req *r, const json_t *e)
     }
     html_raw(b, "<section class=\"panel\">\n<h2>Decision</h2>\n"
                 "<div class=\"actions\">\n");
-    if (approvable) {
+    if (approvable && (admin || strcmp(state, "needs_override") != 0)) {
         html_fmt(b,
                  "<form method=\"post\" action=\"/enrollments/%lld/"
                  "approve\">",
@@ -824,6 +825,9 @@ actions(struct hbuf *b, struct http_req *r, const json_t *e)
                         "needs an override</label>");
         }
         html_raw(b, "<button type=\"submit\">Approve</button></form>\n");
+    } else if (approvable) {
+        html_raw(b, "<p class=\"small muted\">Approving needs an override; "
+                    "only an administrator may give one.</p>\n");
     }
     if (open) {
         html_fmt(b,
@@ -991,9 +995,18 @@ web_enr_approve(struct http_req *r)
     if (c == NULL) {
         return;
     }
-    st =
-        core_enrollment_approve(c, web_who(r)->actor, id,
-                                ov != NULL && strcmp(ov, "1") == 0, &out, &err);
+    if (ov != NULL && strcmp(ov, "1") != 0) {
+        web_error(r, 400, "bad_override",
+                  "override: expected 1 (the checkbox) or nothing");
+        return;
+    }
+    if (ov != NULL && !web_can(r, AUTH_ADMIN)) {
+        web_error(r, 403, "forbidden",
+                  "only an administrator may approve with override");
+        return;
+    }
+    st = core_enrollment_approve(c, web_who(r)->actor, id, ov != NULL, &out,
+                                 &err);
     after_decision(r, id, st, &err, out);
 }
 

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The latch authors
+"""Web UI and API: the second round of a tester's findings (override is
+admin-only, encoded slashes in paths, strict form flags and filters, the
+plan features textarea, reasons, replaced enrollments)."""
+import re
+
+import pytest
+
+from test_latchd_ek import imported, set_conf
+
+
+@pytest.fixture
+def needs_override(web, device, tmp_path):
+    """The id of an enrollment in state needs_override (firmware on the
+    deny list), imported with the CLI next to the running server."""
+    set_conf(web.latchd, "validation", "deny_firmware", "IBM:20191023*")
+    dev = device()
+    out = imported(web.latchd, dev.enroll(str(tmp_path / "e.json"), "--ek",
+                                          "ecc-p256"))
+    assert out["state"] == "needs_override", out
+    return out["id"]
+
+
+def state_of(web, enr_id):
+    return web.latchd.json("enrollment", "show", str(enr_id))["state"]
+
+
+# --- 1: override is admin-only -------------------------------------------
+
+def test_approver_may_not_override_in_the_ui(web, needs_override):
+    sid, csrf = web.user_session("approver")
+    page = web.get("/enrollments/%d" % needs_override, session=sid)
+    assert page.status == 200
+    assert 'name="override"' not in page.text
+    assert "only an administrator" in page.text
+    res = web.form("/enrollments/%d/approve" % needs_override,
+                   {"override": "1"}, session=sid, csrf=csrf)
+    assert res.status == 403, res
+    assert "administrator" in res.text
+    assert state_of(web, needs_override) == "needs_override"
+
+    sid, csrf = web.user_session("admin")
+    page = web.get("/enrollments/%d" % needs_override, session=sid)
+    assert 'name="override"' in page.text
+    res = web.form("/enrollments/%d/approve" % needs_override,
+                   {"override": "1"}, session=sid, csrf=csrf)
+    assert res.status == 303, res
+    assert state_of(web, needs_override) == "approved"
+
+
+def test_approver_may_not_override_in_the_api(web, needs_override):
+    path = "/api/v1/enrollments/%d/approve" % needs_override
+    res = web.api("POST", path, web.token("approver"), {"override": True})
+    assert res.status == 403, res
+    assert res.json()["error"]["code"] == "forbidden"
+    assert "administrator" in res.json()["error"]["message"]
+    assert state_of(web, needs_override) == "needs_override"
+    res = web.api("POST", path, web.token("admin"), {"override": True})
+    assert res.status == 200, res
+    assert res.json()["state"] == "approved"
