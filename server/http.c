@@ -85,6 +85,8 @@ struct http_req {
     bool answered;
     void *user;
     void (*user_free)(void *);
+    bool begun;        /* req_begin ran (uri_log_cb allocates before) */
+    bool slash_escape; /* the raw path holds %2F */
 };
 
 static void log_warnx(const char *fmt, ...)
@@ -583,19 +585,51 @@ req_body_none(struct http_req *req, unsigned long long declared)
     }
 }
 
-/* First call: route, check the declared length, set up body reading. */
-static struct http_req *
-req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
-          const char *method, const char *version)
+/*
+ * MHD hands over the request's URI before decoding it: the only place to
+ * see an encoded slash in the path. "/api/v1/enrollments/30%2Fapprove"
+ * would otherwise route as ".../30/approve" and slip past a proxy rule on
+ * that path. Allocates the request (MHD keeps it as the connection's
+ * context) and notes whether the path, not the query, holds "%2F".
+ */
+static void *
+uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct http_req *req = NULL;
-    bool path_known = false;
-    unsigned long long declared;
+    struct http_req *req = calloc(1, sizeof(*req));
+    size_t n = strcspn(uri, "?");
 
-    req = calloc(1, sizeof(*req));
+    (void)cls;
+    (void)conn;
     if (req == NULL) {
         return NULL;
     }
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (uri[i] == '%' && uri[i + 1] == '2' &&
+            (uri[i + 2] == 'f' || uri[i + 2] == 'F')) {
+            req->slash_escape = true;
+        }
+    }
+    return req;
+}
+
+/*
+ * First call: route, check the declared length, set up body reading. req is
+ * the one uri_log_cb allocated, or NULL; freed on failure.
+ */
+static struct http_req *
+req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+          const char *method, const char *version, struct http_req *req)
+{
+    bool path_known = false;
+    unsigned long long declared;
+
+    if (req == NULL) {
+        req = calloc(1, sizeof(*req));
+    }
+    if (req == NULL) {
+        return NULL;
+    }
+    req->begun = true;
     req->srv = srv;
     req->conn = conn;
     snprintf(req->method, sizeof(req->method), "%s", method);
@@ -608,6 +642,11 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
     if (!req_controls_ok(req, url)) {
         req_fail(req, 400, "bad_request",
                  "control character (or NUL) in the path, query or a header");
+        return req;
+    }
+    if (req->slash_escape) {
+        req_fail(req, 404, "not_found",
+                 "encoded slash (%2F) in the path: no such page");
         return req;
     }
     if (!req_host_ok(req, version)) {
@@ -727,8 +766,9 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
     struct http_server *srv = cls;
     struct http_req *req = *con_cls;
 
-    if (req == NULL) {
-        req = req_begin(srv, conn, url, method, version);
+    if (req == NULL || !req->begun) {
+        *con_cls = NULL;
+        req = req_begin(srv, conn, url, method, version, req);
         if (req == NULL) {
             return MHD_NO;
         }
@@ -826,7 +866,8 @@ http_start(const struct http_config *cfg, struct http_server **out,
         cfg->per_ip_limit > 0 ? cfg->per_ip_limit : 64u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_MAX,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, NULL, MHD_OPTION_END);
     if (s->d == NULL) {
         free(s);
         return latch_err_set(err, LATCH_E_IO,

@@ -59,3 +59,27 @@ def test_approver_may_not_override_in_the_api(web, needs_override):
     res = web.api("POST", path, web.token("admin"), {"override": True})
     assert res.status == 200, res
     assert res.json()["state"] == "approved"
+
+
+# --- 2: an encoded slash in the path is not a path separator --------------
+
+def test_encoded_slash_in_the_path_is_404(web, needs_override):
+    admin = web.token("admin")
+    for enc in ("%2F", "%2f"):
+        res = web.api("POST", "/api/v1/enrollments/%d%sapprove"
+                      % (needs_override, enc), admin, {"override": True})
+        assert res.status == 404, res
+        assert "%2F" in res.text
+        res = web.api("GET", "/api/v1/enrollments%s%d" % (enc, needs_override),
+                      admin)
+        assert res.status == 404, res
+    assert state_of(web, needs_override) == "needs_override"
+    sid, csrf = web.user_session("admin")
+    res = web.form("/enrollments/%d%%2Fapprove" % needs_override,
+                   {"override": "1"}, session=sid, csrf=csrf)
+    assert res.status == 404, res
+    assert state_of(web, needs_override) == "needs_override"
+    # In the query a %2F is ordinary text.
+    res = web.api("GET", "/api/v1/enrollments?state=a%2Fb", admin)
+    assert res.status == 400 and "a/b" in res.text, res
+    assert web.get("/enrollments?q=a%2Fb", session=sid).status == 200
