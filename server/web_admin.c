@@ -313,6 +313,20 @@ web_plans(struct http_req *r)
     plans_page(r, 200, NULL);
 }
 
+/* line without its leading and trailing spaces and tabs (cut in place). */
+static char *
+trim_blank(char *line)
+{
+    size_t n;
+
+    line += strspn(line, " \t");
+    n = strlen(line);
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t')) {
+        line[--n] = '\0';
+    }
+    return line;
+}
+
 void
 web_plan_add(struct http_req *r)
 {
@@ -347,8 +361,7 @@ web_plan_add(struct http_req *r)
     }
     for (char *line = strtok_r(copy, "\r\n", &save); line != NULL;
          line = strtok_r(NULL, "\r\n", &save)) {
-        line += strspn(line, " \t");
-        line[strcspn(line, " \t")] = '\0';
+        line = trim_blank(line);
         if (line[0] == '\0') {
             continue;
         }
@@ -360,6 +373,11 @@ web_plan_add(struct http_req *r)
         }
         st = core_feature_parse(line, &feats[n], &err);
         if (st != LATCH_OK) {
+            char why[sizeof(err.msg)];
+
+            snprintf(why, sizeof(why), "%s", err.msg);
+            st = latch_err_set(&err, st, "feature line \"%.80s\": %s", line,
+                               why);
             goto out;
         }
         n++;

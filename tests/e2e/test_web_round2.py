@@ -83,3 +83,27 @@ def test_encoded_slash_in_the_path_is_404(web, needs_override):
     res = web.api("GET", "/api/v1/enrollments?state=a%2Fb", admin)
     assert res.status == 400 and "a/b" in res.text, res
     assert web.get("/enrollments?q=a%2Fb", session=sid).status == 200
+
+
+# --- 3: the plan features textarea keeps the whole line ------------------
+
+@pytest.mark.parametrize("line", ["base junk", "seats=5 @2031-01-01",
+                                  "base\tx"])
+def test_plan_feature_line_with_inner_blank_is_refused(web, line):
+    sid, csrf = web.user_session("admin")
+    res = web.form("/plans", {"name": "p1", "features": "ok\n" + line},
+                   session=sid, csrf=csrf)
+    assert res.status == 400, res
+    assert "feature line" in res.text and line.split()[0] in res.text
+    plans = web.latchd.json("plan", "list")
+    assert not [p for p in plans.get("items", plans) if p["name"] == "p1"]
+
+
+def test_plan_feature_lines_are_trimmed(web):
+    sid, csrf = web.user_session("admin")
+    res = web.form("/plans", {"name": "p2",
+                              "features": "  base \t\r\n\n\tseats=5@2031-01-01 "},
+                   session=sid, csrf=csrf)
+    assert res.status == 303, res
+    page = web.get("/plans", session=sid).text
+    assert "seats" in page and "2031" in page
