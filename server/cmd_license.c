@@ -40,18 +40,6 @@ struct issue_args {
 };
 
 static enum latch_status
-parse_date(const char *s, int64_t *out, struct latch_err *err)
-{
-    char buf[LATCH_TIME_LEN];
-
-    if (strlen(s) == 10) {
-        snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
-        return latch_time_parse(buf, out, err);
-    }
-    return latch_time_parse(s, out, err);
-}
-
-static enum latch_status
 add_enrollment(struct issue_args *a, const char *s, struct latch_err *err)
 {
     int64_t *grown;
@@ -185,7 +173,8 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
             a->req.nfeatures++;
             break;
         case 'u':
-            st = parse_date(optarg, &a->req.valid_until, err);
+            st = core_date_parse("--valid-until", optarg, &a->req.valid_until,
+                                 err);
             a->req.has_valid_until = true;
             break;
         case 's':

@@ -282,6 +282,14 @@ enum latch_status core_rotation_targets(struct core *c, const char *device_id,
                                         struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * A date as the front ends take it: YYYY-MM-DD (midnight UTC) or
+ * YYYY-MM-DDTHH:MM:SSZ. LATCH_E_USAGE naming what otherwise.
+ */
+enum latch_status core_date_parse(const char *what, const char *s, int64_t *out,
+                                  struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* --- devices ------------------------------------------------------------ */
 
 /* Summaries: id, device_id, state ("active"), ek_template,

@@ -45,6 +45,21 @@ parse_until(const char *s, int64_t *out, struct latch_err *err)
 }
 
 enum latch_status
+core_date_parse(const char *what, const char *s, int64_t *out,
+                struct latch_err *err)
+{
+    struct latch_err ignored;
+
+    if (parse_until(s, out, &ignored) != LATCH_OK) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "%s: \"%.40s\" is not YYYY-MM-DD or "
+                             "YYYY-MM-DDTHH:MM:SSZ",
+                             what, s);
+    }
+    return LATCH_OK;
+}
+
+enum latch_status
 core_feature_parse(const char *spec, struct core_feature *f,
                    struct latch_err *err)
 {
@@ -557,6 +572,12 @@ issue_features(struct core *c, const struct core_issue_req *req, json_t **out,
         return core_oom(err);
     }
     st = features_future(req->features, req->nfeatures, err);
+    if (st == LATCH_OK && req->has_valid_until &&
+        req->valid_until <= core_now()) {
+        latch_time_format(req->valid_until, until);
+        st = latch_err_set(err, LATCH_E_USAGE,
+                           "valid_until %s is not in the future", until);
+    }
     if (st != LATCH_OK) {
         goto out;
     }
