@@ -85,8 +85,9 @@ struct http_req {
     bool answered;
     void *user;
     void (*user_free)(void *);
-    bool begun;        /* req_begin ran (uri_log_cb allocates before) */
-    bool slash_escape; /* the raw path holds %2F */
+    bool begun;          /* req_begin ran (uri_log_cb allocates before) */
+    bool slash_escape;   /* the raw path holds %2F */
+    char fail_text[128]; /* fail_msg naming a field */
 };
 
 static void log_warnx(const char *fmt, ...)
@@ -585,6 +586,31 @@ req_body_none(struct http_req *req, unsigned long long declared)
     }
 }
 
+static enum MHD_Result
+count_authorization(void *cls, enum MHD_ValueKind kind, const char *key,
+                    const char *value)
+{
+    unsigned *n = cls;
+
+    (void)kind;
+    (void)value;
+    if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0) {
+        (*n)++;
+    }
+    return MHD_YES;
+}
+
+/* True when the request carries at most one Authorization header. */
+static bool
+req_one_authorization(struct http_req *req)
+{
+    unsigned n = 0;
+
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_authorization,
+                              &n);
+    return n <= 1;
+}
+
 /*
  * MHD hands over the request's URI before decoding it: the only place to
  * see an encoded slash in the path. "/api/v1/enrollments/30%2Fapprove"
@@ -649,6 +675,10 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                  "encoded slash (%2F) in the path: no such page");
         return req;
     }
+    if (!req_one_authorization(req)) {
+        req_fail(req, 400, "bad_request", "more than one Authorization header");
+        return req;
+    }
     if (!req_host_ok(req, version)) {
         req_fail(req, 400, "bad_request", "HTTP/1.1 request without Host");
         return req;
@@ -683,6 +713,30 @@ req_begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
                  "expected a form (urlencoded or multipart)");
     }
     return req;
+}
+
+/*
+ * A form field given twice ("name=D6&name=D7", two csrf_token) is refused
+ * rather than one of them silently winning; only uploaded files share a
+ * name.
+ */
+static bool
+req_fields_unique(struct http_req *req)
+{
+    for (size_t i = 0; i < req->nfields; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (req->fields[i].filename == NULL &&
+                req->fields[j].filename == NULL &&
+                strcmp(req->fields[i].name, req->fields[j].name) == 0) {
+                snprintf(req->fail_text, sizeof(req->fail_text),
+                         "form field \"%.60s\" given more than once",
+                         req->fields[i].name);
+                req_fail(req, 400, "bad_form", req->fail_text);
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 /* Takes size bytes of body. Returns false to drop the connection. */
@@ -740,7 +794,7 @@ req_finish(struct http_req *req)
             req->pub[i].data = f->data.p;
             req->pub[i].len = f->data.len;
         }
-        req->form_ready = true;
+        req->form_ready = req_fields_unique(req);
     }
     if (req->state != REQ_READING) {
         send_error(req, req->fail_status, req->fail_code, req->fail_msg);

@@ -898,10 +898,16 @@ web_user_update(struct http_req *r)
                    NULL);
         return;
     }
+    if (dis != NULL && strcmp(dis, "1") != 0) {
+        users_page(r, 400,
+                   "disabled: expected 1 (box ticked) or nothing (box clear).",
+                   NULL);
+        return;
+    }
     st = auth_role_parse(http_req_form(r, "role"), &role, &err);
     if (st == LATCH_OK) {
-        st = auth_user_update(db, web_who(r)->actor, id, &role,
-                              dis != NULL && strcmp(dis, "1") == 0, &out, &err);
+        st = auth_user_update(db, web_who(r)->actor, id, &role, dis != NULL,
+                              &out, &err);
     }
     json_decref(out);
     if (st != LATCH_OK) {

@@ -289,6 +289,12 @@ web_issue_post(struct http_req *r)
         qty = http_req_form(r, key);
         snprintf(key, sizeof(key), "f%zu_until", i);
         fu = http_req_form(r, key);
+        if (on != NULL && strcmp(on, "1") != 0) {
+            issue_form(r, id, 400,
+                       "Enable: expected 1 (box ticked) or nothing (box "
+                       "clear).");
+            return;
+        }
         if (on == NULL || name == NULL || name[0] == '\0') {
             continue;
         }

@@ -107,3 +107,94 @@ def test_plan_feature_lines_are_trimmed(web):
     assert res.status == 303, res
     page = web.get("/plans", session=sid).text
     assert "seats" in page and "2031" in page
+
+
+# --- 4: form flags take only what the forms send; no field twice ----------
+
+def raw_form(web, path, body, sid):
+    return web.request("POST", path, body=body.encode(), session=sid,
+                       headers={"Content-Type":
+                                "application/x-www-form-urlencoded",
+                                "Origin": web.origin,
+                                "Sec-Fetch-Site": "same-origin"})
+
+
+def user_id(web, sid, name):
+    page = web.get("/users", session=sid).text
+    rows = re.findall(r'action="/users/(\d+)/update"', page)
+    for uid in rows:
+        if re.search(r"<td>%s</td>[\s\S]*?/users/%s/update" % (name, uid),
+                     page):
+            return int(uid)
+    raise AssertionError("no user %s on /users" % name)
+
+
+def test_user_disabled_flag_takes_only_1(web):
+    sid, csrf = web.user_session("admin")
+    web.add_user("carol", "viewer")
+    uid = user_id(web, sid, "carol")
+    res = web.form("/users/%d/update" % uid, {"role": "viewer",
+                                              "disabled": "1"},
+                   session=sid, csrf=csrf)
+    assert res.status == 303, res
+    for bad in ("yes", "0", "true", ""):
+        res = web.form("/users/%d/update" % uid,
+                       {"role": "viewer", "disabled": bad},
+                       session=sid, csrf=csrf)
+        assert res.status == 400, (bad, res)
+        assert "disabled: expected 1" in res.text
+    # Still disabled: "yes" did not enable the account.
+    assert 'name="disabled" value="1" checked' in \
+        web.get("/users", session=sid).text
+
+
+def test_override_flag_takes_only_1(web, needs_override):
+    sid, csrf = web.user_session("admin")
+    for bad in ("yes", "true", "0"):
+        res = web.form("/enrollments/%d/approve" % needs_override,
+                       {"override": bad}, session=sid, csrf=csrf)
+        assert res.status == 400, (bad, res)
+        assert "override: expected 1" in res.text
+    assert state_of(web, needs_override) == "needs_override"
+
+
+def test_form_field_given_twice_is_400(web):
+    sid, csrf = web.user_session("admin")
+    res = raw_form(web, "/customers",
+                   "name=D6&name=D7&csrf_token=%s" % csrf, sid)
+    assert res.status == 400, res
+    assert 'form field &quot;name&quot; given more than once' in res.text
+    res = raw_form(web, "/customers",
+                   "name=D8&csrf_token=%s&csrf_token=%s" % (csrf, csrf), sid)
+    assert res.status == 400, res
+    assert "csrf_token" in res.text
+    page = web.get("/customers", session=sid).text
+    assert "D6" not in page and "D7" not in page and "D8" not in page
+    res = raw_form(web, "/customers", "name=D9&csrf_token=%s" % csrf, sid)
+    assert res.status == 303, res
+
+
+def test_two_authorization_headers_are_400(web):
+    import http.client
+
+    admin = web.token("admin")
+    viewer = web.token("viewer")
+    for pair in ((viewer, admin), (admin, admin)):
+        conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=30)
+        try:
+            conn.putrequest("POST", "/api/v1/customers", skip_host=True)
+            conn.putheader("Host", "127.0.0.1:%d" % web.port)
+            for t in pair:
+                conn.putheader("Authorization", "Bearer " + t)
+            body = b'{"name": "TwoAuth"}'
+            conn.putheader("Content-Type", "application/json")
+            conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
+        assert resp.status == 400, data
+        assert b"Authorization" in data
+    res = web.api("GET", "/api/v1/customers", admin)
+    assert "TwoAuth" not in res.text
