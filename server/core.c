@@ -1201,6 +1201,26 @@ core_text_check(const char *what, const char *s, size_t max,
     return LATCH_OK;
 }
 
+enum latch_status
+core_name_check(const char *what, const char *s, size_t max,
+                struct latch_err *err)
+{
+    size_t len;
+    enum latch_status st;
+
+    st = core_text_check(what, s, max, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
+    len = strlen(s);
+    if (s[0] == ' ' || s[len - 1] == ' ') {
+        /* " ACME" and "ACME " would look like "ACME" on every page. */
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "%s: leading or trailing space", what);
+    }
+    return LATCH_OK;
+}
+
 /* Rejections and revocations carry a reason of 1..CORE_REASON_MAX bytes. */
 enum latch_status
 core_reason_check(const char *reason, struct latch_err *err)

@@ -83,6 +83,11 @@ enum latch_status core_text_check(const char *what, const char *s, size_t max,
                                   struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/* core_text_check(), and no leading or trailing space (names). */
+enum latch_status core_name_check(const char *what, const char *s, size_t max,
+                                  struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* --- enrollments ------------------------------------------------------ */
 
 /*

@@ -206,7 +206,7 @@ core_customer_add(struct core *c, const char *actor, const char *name,
     enum latch_status st;
 
     *out = NULL;
-    st = core_text_check("customer name", name, CORE_NAME_MAX, err);
+    st = core_name_check("customer name", name, CORE_NAME_MAX, err);
     if (st != LATCH_OK) {
         return st;
     }
@@ -379,7 +379,7 @@ core_plan_add(struct core *c, const char *actor, const char *name,
     json_t *fs = NULL;
 
     *out = NULL;
-    st = core_text_check("plan name", name, CORE_NAME_MAX, err);
+    st = core_name_check("plan name", name, CORE_NAME_MAX, err);
     if (st != LATCH_OK) {
         return st;
     }

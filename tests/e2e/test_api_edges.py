@@ -220,3 +220,13 @@ def test_api_customer_and_plan_names_get_the_shared_text_check(web, name,
     assert why in res.json()["error"]["message"], res.json()
     res = web.api("GET", "/api/v1/customers", token)
     assert res.json()["items"] == [], res.json()
+
+
+@pytest.mark.parametrize("name", [" ACME", "ACME ", " "])
+def test_api_names_with_outer_spaces_are_refused(web, name):
+    token = web.token("admin")
+    res = web.api("POST", "/api/v1/customers", token, {"name": name})
+    assert res.status == 400, res
+    assert "customer name" in res.json()["error"]["message"], res.json()
+    res = web.api("POST", "/api/v1/customers", token, {"name": "AC ME"})
+    assert res.status == 201, res
