@@ -894,6 +894,24 @@ dispatch(void *appv, struct http_req *r, const struct http_route *route)
     }
 }
 
+int64_t
+web_enr_current(struct core *c, const json_t *e)
+{
+    const char *dev = web_jstr(e, "device_id");
+    struct latch_err err;
+    json_t *d = NULL;
+    int64_t cur = 0;
+
+    latch_err_clear(&err);
+    if (c == NULL || dev == NULL ||
+        core_device_show(c, dev, &d, &err) != LATCH_OK) {
+        return 0;
+    }
+    cur = web_jint(d, "current_enrollment");
+    json_decref(d);
+    return cur;
+}
+
 /* --- session cookie helpers for web_signin.c -------------------------- */
 
 const char *

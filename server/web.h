@@ -93,6 +93,12 @@ int64_t web_seg_id(const struct http_req *r, int i);
  * a positive id answers 404 naming the text given and returns 0.
  */
 int64_t web_seg_id_of(struct http_req *r, int i, const char *what);
+/*
+ * The id of the current enrollment of enrollment e's device (e: from
+ * core_enrollment_show); 0 when it cannot be read. An enrollment an AK
+ * rotation replaced is no longer current and gets no license.
+ */
+int64_t web_enr_current(struct core *c, const json_t *e);
 /* Parses a positive decimal id; 0 when s is NULL, empty or not one. */
 int64_t web_parse_id(const char *s);
 

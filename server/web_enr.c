@@ -849,10 +849,20 @@ actions(struct hbuf *b, struct http_req *r, const json_t *e)
                     "Validate again</button></form>\n");
     }
     if (state != NULL && strcmp(state, "approved") == 0) {
-        html_fmt(b,
-                 "<p><a class=\"button\" href=\"/enrollments/%lld/issue\">"
-                 "Issue a license</a></p>\n",
-                 (long long)id);
+        int64_t cur = web_enr_current(web_core(r), e);
+
+        if (cur == id) {
+            html_fmt(b,
+                     "<p><a class=\"button\" href=\"/enrollments/%lld/"
+                     "issue\">Issue a license</a></p>\n",
+                     (long long)id);
+        } else if (cur > 0) {
+            html_fmt(b,
+                     "<p class=\"small muted\">No longer the device's "
+                     "current enrollment: <a href=\"/enrollments/%lld\">"
+                     "enrollment %lld</a> replaced its AK.</p>\n",
+                     (long long)cur, (long long)cur);
+        }
     }
     html_raw(b, "</div>\n</section>\n");
 }

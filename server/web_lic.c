@@ -93,6 +93,24 @@ not_approved(struct http_req *r, int64_t id, const json_t *e)
     web_page_end(r, &b, 409);
 }
 
+/* The issue page of an enrollment an AK rotation replaced: no form. */
+static void
+not_current(struct http_req *r, int64_t id, int64_t cur)
+{
+    struct hbuf b;
+
+    hbuf_init(&b, HBUF_PAGE_MAX);
+    web_page_begin(&b, r, "Issue a license", "licenses");
+    html_fmt(&b,
+             "<h1>Issue a license for enrollment %lld</h1>\n<div "
+             "class=\"banner bad\" role=\"alert\">Enrollment %lld is no "
+             "longer the device's current enrollment (<a href=\""
+             "/enrollments/%lld\">enrollment %lld</a> replaced its AK): "
+             "issue licenses for that one.</div>\n",
+             (long long)id, (long long)id, (long long)cur, (long long)cur);
+    web_page_end(r, &b, 409);
+}
+
 static void
 issue_form(struct http_req *r, int64_t id, unsigned status, const char *problem)
 {
@@ -126,6 +144,10 @@ issue_form(struct http_req *r, int64_t id, unsigned status, const char *problem)
     }
     if (!is_approved(e)) {
         not_approved(r, id, e);
+        goto out;
+    }
+    if (web_enr_current(c, e) != id) {
+        not_current(r, id, web_enr_current(c, e));
         goto out;
     }
     nnames = plan_feature_names(plans, names, FEATURE_ROWS);

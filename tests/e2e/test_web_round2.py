@@ -198,3 +198,32 @@ def test_two_authorization_headers_are_400(web):
         assert b"Authorization" in data
     res = web.api("GET", "/api/v1/customers", admin)
     assert "TwoAuth" not in res.text
+
+
+# --- 5: an enrollment replaced by an AK rotation gets no issue form ------
+
+def test_replaced_enrollment_has_no_issue_form(web, device, tmp_path):
+    dev = device()
+    first = imported(web.latchd, dev.enroll(str(tmp_path / "1.json")))
+    assert first["state"] == "valid", first
+    web.latchd.json("enrollment", "approve", str(first["id"]))
+    sid, _ = web.user_session("approver")
+    page = web.get("/enrollments/%d" % first["id"], session=sid)
+    assert "/enrollments/%d/issue" % first["id"] in page.text
+    assert web.get("/enrollments/%d/issue" % first["id"],
+                   session=sid).status == 200
+
+    second = imported(web.latchd, dev.enroll(str(tmp_path / "2.json"),
+                                             "--rotate"))
+    web.latchd.json("enrollment", "approve", str(second["id"]))
+    page = web.get("/enrollments/%d" % first["id"], session=sid)
+    assert page.status == 200
+    assert "/enrollments/%d/issue" % first["id"] not in page.text
+    assert "replaced its AK" in page.text
+    res = web.get("/enrollments/%d/issue" % first["id"], session=sid)
+    assert res.status == 409, res
+    assert "no longer the device&#39;s current enrollment" in res.text or \
+        "no longer the device's current enrollment" in res.text
+    assert "/enrollments/%d" % second["id"] in res.text
+    assert web.get("/enrollments/%d/issue" % second["id"],
+                   session=sid).status == 200
