@@ -503,6 +503,60 @@ web_list_opts(const struct http_req *r, struct core_list_opts *o)
     }
 }
 
+static bool
+list_num_ok(struct http_req *r, const char *name, int64_t max)
+{
+    const char *v = http_req_query(r, name);
+    struct latch_err err;
+    int64_t n;
+
+    if (v == NULL || v[0] == '\0') {
+        return true;
+    }
+    n = web_parse_id(v);
+    if (n > 0 && n <= max) {
+        return true;
+    }
+    latch_err_clear(&err);
+    (void)latch_err_set(&err, LATCH_E_USAGE,
+                        "%s \"%.32s\": expected a number from 1 to %lld", name,
+                        v, (long long)max);
+    web_fail(r, LATCH_E_USAGE, &err);
+    return false;
+}
+
+bool
+web_list_opts_ok(struct http_req *r, struct core_list_opts *o)
+{
+    if (!list_num_ok(r, "after", INT64_MAX) ||
+        !list_num_ok(r, "limit", CORE_LIST_MAX)) {
+        return false;
+    }
+    web_list_opts(r, o);
+    return true;
+}
+
+const char *
+web_filter_arg(struct http_req *r, const char *name, size_t max, bool *bad)
+{
+    const char *v = http_req_query(r, name);
+    struct latch_err err;
+
+    if (*bad || v == NULL || v[0] == '\0') {
+        return NULL;
+    }
+    if (strlen(v) <= max) {
+        return v;
+    }
+    *bad = true;
+    latch_err_clear(&err);
+    (void)latch_err_set(&err, LATCH_E_USAGE,
+                        "%s: %zu bytes, at most %zu are searched", name,
+                        strlen(v), max);
+    web_fail(r, LATCH_E_USAGE, &err);
+    return NULL;
+}
+
 void
 web_state_filters(struct hbuf *b, const char *base, const char *const *states,
                   const char *const *labels, const char *current,

@@ -243,5 +243,15 @@ void web_lic_table(struct hbuf *b, const json_t *items);
 
 /* Reads keyset paging (?after=N&limit=N) into o. */
 void web_list_opts(const struct http_req *r, struct core_list_opts *o);
+/*
+ * web_list_opts() for a UI list page, stricter: an after= or limit= that is
+ * not a positive number (limit at most CORE_LIST_MAX) answers 400 naming it
+ * and returns false. An empty value is no value (a GET form's empty box).
+ */
+bool web_list_opts_ok(struct http_req *r, struct core_list_opts *o);
+/* An empty query value counts as none; a value over max bytes answers 400
+ * naming name and sets *bad. */
+const char *web_filter_arg(struct http_req *r, const char *name, size_t max,
+                           bool *bad);
 
 #endif /* LATCHD_WEB_H */

@@ -40,7 +40,9 @@ fetch_list(struct http_req *r, list_fn fn, bool newest_first)
     if (c == NULL) {
         return NULL;
     }
-    web_list_opts(r, &o);
+    if (!web_list_opts_ok(r, &o)) {
+        return NULL;
+    }
     o.newest_first = newest_first;
     st = fn(c, &o, &list, &err);
     if (st != LATCH_OK) {
@@ -400,17 +402,6 @@ out:
 /* --- audit log --------------------------------------------------------------
  */
 
-static const char *
-filter_arg(const struct http_req *r, const char *name)
-{
-    const char *v = http_req_query(r, name);
-
-    if (v == NULL || v[0] == '\0' || strlen(v) > FILTER_MAX) {
-        return NULL;
-    }
-    return v;
-}
-
 /*
  * Chooses the constant statement that can use an index: the object
  * filter first (most selective), then the actor, then the action; the
@@ -485,9 +476,10 @@ audit_query(struct db *db, const char *actor, const char *action,
 void
 web_audit(struct http_req *r)
 {
-    const char *actor = filter_arg(r, "actor");
-    const char *action = filter_arg(r, "action");
-    const char *object = filter_arg(r, "object");
+    bool bad = false;
+    const char *actor = web_filter_arg(r, "actor", FILTER_MAX, &bad);
+    const char *action = web_filter_arg(r, "action", FILTER_MAX, &bad);
+    const char *object = web_filter_arg(r, "object", FILTER_MAX, &bad);
     struct core_list_opts o;
     struct latch_err err;
     struct db *db = web_db(r);
@@ -502,7 +494,9 @@ web_audit(struct http_req *r)
     if (db == NULL) {
         return;
     }
-    web_list_opts(r, &o);
+    if (bad || !web_list_opts_ok(r, &o)) {
+        return;
+    }
     rc = audit_query(db, actor, action, object, o.after_id, o.limit, &st, &err);
     if (rc != LATCH_OK) {
         web_fail(r, rc, &err);

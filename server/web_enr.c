@@ -297,7 +297,8 @@ void
 web_enr_list(struct http_req *r)
 {
     const char *state = http_req_query(r, "state");
-    const char *q = http_req_query(r, "q");
+    const char *q = NULL;
+    bool bad = false;
     struct core_list_opts o;
     struct latch_err err;
     struct core *c = web_core(r);
@@ -309,13 +310,19 @@ web_enr_list(struct http_req *r)
     if (c == NULL) {
         return;
     }
-    if (!known_state(state)) {
+    if (state != NULL && state[0] == '\0') {
         state = NULL;
     }
-    if (q != NULL && (q[0] == '\0' || strlen(q) > SEARCH_MAX)) {
-        q = NULL;
+    if (state != NULL && !known_state(state)) {
+        latch_err_set(&err, LATCH_E_USAGE, "state \"%.32s\": no such state",
+                      state);
+        web_fail(r, LATCH_E_USAGE, &err);
+        return;
     }
-    web_list_opts(r, &o);
+    q = web_filter_arg(r, "q", SEARCH_MAX, &bad);
+    if (bad || !web_list_opts_ok(r, &o)) {
+        return;
+    }
     o.newest_first = true;
     if (q != NULL) {
         st =

@@ -437,8 +437,14 @@ web_lic_list(struct http_req *r)
     for (size_t i = 0; state != NULL && lic_states[i] != NULL; i++) {
         known = known || strcmp(state, lic_states[i]) == 0;
     }
-    if (!known) {
+    if (state != NULL && state[0] == '\0') {
         state = NULL;
+    }
+    if (state != NULL && !known) {
+        latch_err_set(&err, LATCH_E_USAGE, "state \"%.32s\": no such state",
+                      state);
+        web_fail(r, LATCH_E_USAGE, &err);
+        return;
     }
     if (cid != NULL && customer_id == 0) {
         latch_err_set(&err, LATCH_E_USAGE,
@@ -459,7 +465,9 @@ web_lic_list(struct http_req *r)
     if (customer != NULL && customer[0] == '\0' && customer_id == 0) {
         customer = NULL;
     }
-    web_list_opts(r, &o);
+    if (!web_list_opts_ok(r, &o)) {
+        return;
+    }
     o.newest_first = true;
     o.state = state;
     o.customer = customer;

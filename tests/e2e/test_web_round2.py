@@ -227,3 +227,33 @@ def test_replaced_enrollment_has_no_issue_form(web, device, tmp_path):
     assert "/enrollments/%d" % second["id"] in res.text
     assert web.get("/enrollments/%d/issue" % second["id"],
                    session=sid).status == 200
+
+
+# --- 6: a bad list filter is 400, not the unfiltered list ----------------
+
+@pytest.mark.parametrize("path,word", [
+    ("/audit?actor=" + "a" * 257, "actor"),
+    ("/audit?action=" + "a" * 257, "action"),
+    ("/audit?object=" + "a" * 257, "object"),
+    ("/enrollments?q=" + "q" * 200, "q"),
+    ("/enrollments?state=bogus", "bogus"),
+    ("/licenses?state=bogus", "bogus"),
+    ("/enrollments?after=abc", "after"),
+    ("/licenses?limit=0", "limit"),
+    ("/audit?after=abc", "after"),
+    ("/customers?limit=0", "limit"),
+])
+def test_bad_list_filter_is_400(web, path, word):
+    sid, _ = web.user_session("viewer")
+    res = web.get(path, session=sid)
+    assert res.status == 400, (path, res)
+    assert word in res.text
+
+
+@pytest.mark.parametrize("path", [
+    "/audit?actor=&action=&object=", "/enrollments?q=&state=",
+    "/enrollments?state=review", "/licenses?state=active&after=5&limit=10",
+])
+def test_empty_or_good_list_filters_still_work(web, path):
+    sid, _ = web.user_session("viewer")
+    assert web.get(path, session=sid).status == 200, path
