@@ -503,6 +503,33 @@ web_list_opts(const struct http_req *r, struct core_list_opts *o)
     }
 }
 
+void
+web_reason_refused(struct http_req *r, const char *button, const char *action,
+                   const char *reason, const char *why)
+{
+    struct hbuf b;
+
+    hbuf_init(&b, HBUF_PAGE_MAX);
+    web_page_begin(&b, r, "Reason refused", NULL);
+    html_raw(&b, "<h1>Reason refused</h1>\n<div class=\"banner bad\" "
+                 "role=\"alert\">");
+    html_text(&b, why);
+    html_raw(&b, ". Nothing was changed: correct the reason (one line) and "
+                 "send it again.</div>\n<section class=\"panel\"><form "
+                 "method=\"post\" action=\"");
+    html_text(&b, action);
+    html_raw(&b, "\">");
+    web_csrf_input(&b, r);
+    html_raw(&b, "<label for=\"reason\">Reason (one line)</label><input "
+                 "type=\"text\" id=\"reason\" name=\"reason\" "
+                 "maxlength=\"1024\" required value=\"");
+    html_text(&b, reason);
+    html_raw(&b, "\"><p><button class=\"danger\" type=\"submit\">");
+    html_text(&b, button);
+    html_raw(&b, "</button></p></form></section>\n");
+    web_page_end(r, &b, 400);
+}
+
 static bool
 list_num_ok(struct http_req *r, const char *name, int64_t max)
 {

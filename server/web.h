@@ -121,6 +121,14 @@ void web_fail(struct http_req *r, enum latch_status st,
 unsigned web_status_http(enum latch_status st);
 const char *web_status_code(enum latch_status st);
 
+/*
+ * A reason (reject, revoke) the core refused: a 400 page saying why with
+ * the form to action (a constant-built path) again, the typed text kept.
+ */
+void web_reason_refused(struct http_req *r, const char *button,
+                        const char *action, const char *reason,
+                        const char *why);
+
 /* <input type="hidden" name="csrf_token" value="..."> for plain forms. */
 void web_csrf_input(struct hbuf *b, const struct http_req *r);
 

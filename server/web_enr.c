@@ -841,11 +841,10 @@ actions(struct hbuf *b, struct http_req *r, const json_t *e)
                  "<form method=\"post\" action=\"/enrollments/%lld/reject\">",
                  (long long)id);
         web_csrf_input(b, r);
-        html_raw(b,
-                 "<label for=\"reason\">Reason for rejecting</label>"
-                 "<textarea id=\"reason\" name=\"reason\" maxlength=\"1024\" "
-                 "required></textarea><button class=\"danger\" "
-                 "type=\"submit\">Reject</button></form>\n");
+        html_raw(b, "<label for=\"reason\">Reason for rejecting</label>"
+                    "<input type=\"text\" id=\"reason\" name=\"reason\" "
+                    "maxlength=\"1024\" required><button class=\"danger\" "
+                    "type=\"submit\">Reject</button></form>\n");
         html_fmt(b,
                  "<form method=\"post\" action=\"/enrollments/%lld/"
                  "revalidate\">",
@@ -1050,6 +1049,14 @@ web_enr_reject(struct http_req *r)
         return;
     }
     st = core_enrollment_reject(c, web_who(r)->actor, id, reason, &out, &err);
+    if (st == LATCH_E_USAGE) {
+        char path[64];
+
+        json_decref(out);
+        snprintf(path, sizeof(path), "/enrollments/%lld/reject", (long long)id);
+        web_reason_refused(r, "Reject", path, reason, err.msg);
+        return;
+    }
     after_decision(r, id, st, &err, out);
 }
 

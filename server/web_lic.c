@@ -669,9 +669,9 @@ web_lic_show(struct http_req *r)
                  "method=\"post\" action=\"/licenses/%lld/revoke\">",
                  (long long)id);
         web_csrf_input(&b, r);
-        html_raw(&b, "<label for=\"reason\">Reason</label><textarea "
-                     "id=\"reason\" name=\"reason\" maxlength=\"1024\" "
-                     "required></textarea><p><button class=\"danger\" "
+        html_raw(&b, "<label for=\"reason\">Reason (one line)</label><input "
+                     "type=\"text\" id=\"reason\" name=\"reason\" "
+                     "maxlength=\"1024\" required><p><button class=\"danger\" "
                      "type=\"submit\">Revoke license</button></p></form>"
                      "</section>\n");
     }
@@ -747,6 +747,11 @@ web_lic_revoke(struct http_req *r)
     }
     st = core_license_revoke(c, web_who(r)->actor, id, reason, &out, &err);
     json_decref(out);
+    if (st == LATCH_E_USAGE) {
+        snprintf(path, sizeof(path), "/licenses/%lld/revoke", (long long)id);
+        web_reason_refused(r, "Revoke license", path, reason, err.msg);
+        return;
+    }
     if (st != LATCH_OK) {
         web_fail(r, st, &err);
         return;

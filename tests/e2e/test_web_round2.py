@@ -257,3 +257,24 @@ def test_bad_list_filter_is_400(web, path, word):
 def test_empty_or_good_list_filters_still_work(web, path):
     sid, _ = web.user_session("viewer")
     assert web.get(path, session=sid).status == 200, path
+
+
+# --- 7: the reason is one line; a refused one is shown with the text kept
+
+def test_refused_reject_reason_keeps_the_text(web, needs_override):
+    sid, csrf = web.user_session("approver")
+    page = web.get("/enrollments/%d" % needs_override, session=sid).text
+    assert "<textarea" not in page
+    assert re.search(r'<input type="text" id="reason" name="reason"', page)
+    res = web.form("/enrollments/%d/reject" % needs_override,
+                   {"reason": "bad <fw>\nsecond line"}, session=sid,
+                   csrf=csrf)
+    assert res.status == 400, res
+    assert "Reason refused" in res.text and "reason" in res.text
+    assert 'value="bad &lt;fw&gt;' in res.text
+    assert 'action="/enrollments/%d/reject"' % needs_override in res.text
+    assert state_of(web, needs_override) == "needs_override"
+    res = web.form("/enrollments/%d/reject" % needs_override,
+                   {"reason": "bad firmware"}, session=sid, csrf=csrf)
+    assert res.status == 303, res
+    assert state_of(web, needs_override) == "rejected"
