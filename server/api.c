@@ -793,21 +793,11 @@ issue_req_of(const json_t *body, struct core_issue_req *req,
     req->plan = jstring(body, "plan");
     req->supersede = json_is_true(json_object_get(body, "supersede"));
     if (until != NULL) {
-        struct core_feature tmp;
-        char spec[SPEC_MAX];
-        int n = snprintf(spec, sizeof(spec), "x@%s", until);
-
-        if (n < 0 || (size_t)n >= sizeof(spec)) {
-            return latch_err_set(err, LATCH_E_USAGE,
-                                 "\"valid_until\": too long");
-        }
-        st = core_feature_parse(spec, &tmp, err);
+        st = core_date_parse("valid_until", until, &req->valid_until, err);
         if (st != LATCH_OK) {
-            latch_err_prefix(err, "valid_until");
             return st;
         }
         req->has_valid_until = true;
-        req->valid_until = tmp.valid_until;
     }
     if (fl != NULL && !json_is_array(fl)) {
         return latch_err_set(err, LATCH_E_USAGE,

@@ -1023,8 +1023,8 @@ approve_tx(struct db *db, void *arg, struct latch_err *err)
     if (strcmp(r.state, "needs_override") == 0 && !t->override) {
         return latch_err_set(err, LATCH_E_POLICY,
                              "enrollment %lld needs an override to be "
-                             "approved (see its report; approve with "
-                             "--override)",
+                             "approved: see its report; an administrator "
+                             "may approve it with override",
                              (long long)t->id);
     }
     if (strcmp(r.state, "valid") != 0 &&

@@ -753,51 +753,40 @@ report_section(struct hbuf *b, const json_t *report)
     html_raw(b, "</section>\n");
 }
 
-/* The device's active licenses from other enrollments: what approving an
- * AK rotation revokes. */
+/* What approving this AK rotation revokes (core_rotation_targets()). */
 static void
 rotation_banner(struct hbuf *b, struct core *c, const json_t *e)
 {
-    struct core_list_opts o;
     struct latch_err err;
     json_t *list = NULL;
     const json_t *l;
+    const char *device_id = web_jstr(e, "device_id");
     size_t i;
-    size_t n = 0;
 
-    memset(&o, 0, sizeof(o));
     latch_err_clear(&err);
-    o.device_id = web_jstr(e, "device_id");
-    o.state = "active";
-    o.limit = CORE_LIST_MAX;
     html_raw(b, "<div class=\"banner warn\" role=\"status\"><strong>AK "
                 "rotation</strong>This device already has an enrollment "
                 "with another attestation key. ");
-    if (o.device_id == NULL ||
-        core_license_list(c, &o, &list, &err) != LATCH_OK) {
+    if (device_id == NULL ||
+        core_rotation_targets(c, device_id, web_jint(e, "id"), &list, &err) !=
+            LATCH_OK) {
         html_fmt(b,
                  "The licenses approval would revoke cannot be listed: "
                  "%s</div>\n",
                  err.msg);
         return;
     }
-    json_array_foreach(json_object_get(list, "items"), i, l)
+    json_array_foreach(list, i, l)
     {
-        if (web_jint(l, "enrollment_id") == web_jint(e, "id")) {
-            continue;
-        }
-        if (n++ == 0) {
-            html_raw(b, "Approving it revokes these active licenses: ");
-        } else {
-            html_raw(b, ", ");
-        }
+        html_raw(b, i == 0 ? "Approving it revokes these active licenses: "
+                           : ", ");
         html_fmt(b,
                  "<a href=\"/licenses/%lld\">license %lld (serial %lld)"
                  "</a>",
                  (long long)web_jint(l, "id"), (long long)web_jint(l, "id"),
                  (long long)web_jint(l, "serial"));
     }
-    if (n == 0) {
+    if (json_array_size(list) == 0) {
         html_raw(b, "No active license of the device is affected.");
     }
     html_raw(b, "</div>\n");

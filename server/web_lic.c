@@ -225,26 +225,6 @@ web_issue_get(struct http_req *r)
     }
 }
 
-/* YYYY-MM-DD from a date input as the time of its midnight UTC. */
-static bool
-parse_date(const char *s, int64_t *out, struct latch_err *err)
-{
-    char full[LATCH_TIME_LEN + 8];
-    struct core_feature f;
-    int n;
-
-    n = snprintf(full, sizeof(full), "x@%s", s);
-    if (n < 0 || (size_t)n >= sizeof(full)) {
-        latch_err_set(err, LATCH_E_USAGE, "date '%s' is too long", s);
-        return false;
-    }
-    if (core_feature_parse(full, &f, err) != LATCH_OK || !f.has_valid_until) {
-        return false;
-    }
-    *out = f.valid_until;
-    return true;
-}
-
 void
 web_issue_post(struct http_req *r)
 {
@@ -288,7 +268,8 @@ web_issue_post(struct http_req *r)
         return;
     }
     if (until != NULL && until[0] != '\0') {
-        if (!parse_date(until, &req.valid_until, &err)) {
+        if (core_date_parse("License valid until", until, &req.valid_until,
+                            &err) != LATCH_OK) {
             issue_form(r, id, 400, err.msg);
             return;
         }

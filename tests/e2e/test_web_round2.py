@@ -278,3 +278,34 @@ def test_refused_reject_reason_keeps_the_text(web, needs_override):
                    {"reason": "bad firmware"}, session=sid, csrf=csrf)
     assert res.status == 303, res
     assert state_of(web, needs_override) == "rejected"
+
+
+# --- a license's valid_until: named as itself, refused in the past -------
+
+@pytest.mark.parametrize("until,status,words", [
+    ("2030-02-30", 400, ["valid_until", "YYYY-MM-DD"]),
+    ("soon", 400, ["valid_until", "YYYY-MM-DD"]),
+    ("2020-01-01", 400, ["valid_until", "not in the future"]),
+])
+def test_api_valid_until_errors_name_valid_until(web, device, tmp_path,
+                                                 until, status, words):
+    dev = device()
+    enr = imported(web.latchd, dev.enroll(str(tmp_path / "e.json")))
+    web.latchd.json("enrollment", "approve", str(enr["id"]))
+    web.latchd.run("customer", "add", "ACME")
+    res = web.api("POST", "/api/v1/licenses", web.token("admin"),
+                  {"enrollment_id": enr["id"], "customer": "ACME",
+                   "features": ["base"], "valid_until": until})
+    assert res.status == status, res
+    msg = res.json()["error"]["message"]
+    assert all(w in msg for w in words), msg
+    assert "feature x" not in msg
+    assert web.latchd.json("license", "list")["items"] == []
+
+
+def test_needs_override_message_is_not_cli_wording(web, needs_override):
+    path = "/api/v1/enrollments/%d/approve" % needs_override
+    res = web.api("POST", path, web.token("admin"), {})
+    assert res.status == 409, res
+    msg = res.json()["error"]["message"]
+    assert "--override" not in msg and "administrator" in msg, msg
