@@ -1024,7 +1024,8 @@ approve_tx(struct db *db, void *arg, struct latch_err *err)
         return latch_err_set(err, LATCH_E_POLICY,
                              "enrollment %lld needs an override to be "
                              "approved: see its report; an administrator "
-                             "may approve it with override",
+                             "may approve it with override (--override in "
+                             "the CLI)",
                              (long long)t->id);
     }
     if (strcmp(r.state, "valid") != 0 &&
