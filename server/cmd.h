@@ -120,15 +120,6 @@ enum latch_status cmd_wait_validated(struct latchd_env *env, struct core *c,
     __attribute__((warn_unused_result));
 
 /*
- * Checks a text argument that is stored or shown (a name, a reason, a
- * path): core_text_check(), the rule every front end shares. The message
- * names the argument (what).
- */
-enum latch_status cmd_text_arg(const char *what, const char *s, size_t max,
-                               struct latch_err *err)
-    __attribute__((warn_unused_result));
-
-/*
  * Parses a decimal number of plain digits (no sign, space or leading zero)
  * within min..max; the message names what ("--count").
  */

@@ -68,7 +68,7 @@ cmd_customer_add(struct latchd_env *env, int argc, char **argv)
     if (argc != 2) {
         return latchd_usage(argv[0], "NAME [--json]");
     }
-    st = cmd_text_arg("customer name", argv[1], CORE_NAME_MAX, &err);
+    st = core_text_check("customer name", argv[1], CORE_NAME_MAX, &err);
     if (st == LATCH_OK) {
         st = core_open(&env->cfg, env->db, &c, &err);
     }
@@ -126,7 +126,7 @@ cmd_plan_add(struct latchd_env *env, int argc, char **argv)
                                      "...");
     }
     if (st == LATCH_OK) {
-        st = cmd_text_arg("plan name", argv[optind], CORE_NAME_MAX, &err);
+        st = core_text_check("plan name", argv[optind], CORE_NAME_MAX, &err);
     }
     if (st == LATCH_OK) {
         st = core_open(&env->cfg, env->db, &c, &err);

@@ -181,12 +181,12 @@ init_check(const char *data_dir, const struct init_opts *o,
 {
     enum latch_status st;
 
-    st = cmd_text_arg("--data", data_dir, PATH_MAX - 64, err);
+    st = core_text_check("--data", data_dir, PATH_MAX - 64, err);
     if (st == LATCH_OK && o->trust != NULL) {
-        st = cmd_text_arg("--trust", o->trust, PATH_MAX - 64, err);
+        st = core_text_check("--trust", o->trust, PATH_MAX - 64, err);
     }
     if (st == LATCH_OK && o->listen != NULL) {
-        st = cmd_text_arg("--listen", o->listen, 256, err);
+        st = core_text_check("--listen", o->listen, 256, err);
         if (st == LATCH_OK) {
             st = listen_check(o->listen, err);
         }
@@ -194,7 +194,7 @@ init_check(const char *data_dir, const struct init_opts *o,
     if (st != LATCH_OK || o->database == NULL) {
         return st;
     }
-    st = cmd_text_arg("--database", o->database, PATH_MAX - 64, err);
+    st = core_text_check("--database", o->database, PATH_MAX - 64, err);
     if (st == LATCH_OK &&
         !(strncmp(o->database, "sqlite:", 7) == 0 && o->database[7] != '\0') &&
         strncmp(o->database, "postgresql://", 13) != 0 &&

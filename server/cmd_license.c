@@ -157,11 +157,11 @@ issue_opts(int argc, char **argv, struct issue_args *a, struct latch_err *err)
             break;
         case 'c':
             a->req.customer = optarg;
-            st = cmd_text_arg("--customer", optarg, CORE_NAME_MAX, err);
+            st = core_text_check("--customer", optarg, CORE_NAME_MAX, err);
             break;
         case 'p':
             a->req.plan = optarg;
-            st = cmd_text_arg("--plan", optarg, CORE_NAME_MAX, err);
+            st = core_text_check("--plan", optarg, CORE_NAME_MAX, err);
             break;
         case 'f':
             if (a->req.nfeatures >= LATCH_FEATURES_MAX) {

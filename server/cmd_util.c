@@ -70,7 +70,7 @@ cmd_list_opts(int argc, char **argv, unsigned int filters,
                 goto usage;
             }
             opt->customer = optarg;
-            if (cmd_text_arg("--customer", optarg, CORE_NAME_MAX, &err) !=
+            if (core_text_check("--customer", optarg, CORE_NAME_MAX, &err) !=
                 LATCH_OK) {
                 fprintf(stderr, "latchd: %s\n", err.msg);
                 goto usage;
@@ -215,7 +215,7 @@ cmd_with_reason(struct latchd_env *env, int argc, char **argv, cmd_reason_fn fn,
     }
     st = cmd_parse_id(argv[optind], &id, &err);
     if (st == LATCH_OK) {
-        st = cmd_text_arg("--reason", reason, CORE_REASON_MAX, &err);
+        st = core_text_check("--reason", reason, CORE_REASON_MAX, &err);
     }
     if (st == LATCH_OK) {
         st = core_open(&env->cfg, env->db, &c, &err);
@@ -306,12 +306,6 @@ cmd_human(json_t *v)
             free(flat);
         }
     }
-}
-
-enum latch_status
-cmd_text_arg(const char *what, const char *s, size_t max, struct latch_err *err)
-{
-    return core_text_check(what, s, max, err);
 }
 
 bool

@@ -403,7 +403,7 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
         return latchd_usage(argv[0], usage);
     }
     if (name != NULL) {
-        st = cmd_text_arg("token name", name, AUTH_NAME_MAX, &err);
+        st = core_text_check("token name", name, AUTH_NAME_MAX, &err);
         if (st != LATCH_OK) {
             return latchd_fail(env, st, &err);
         }

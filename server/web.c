@@ -88,17 +88,26 @@ parse_flag(const char *v, bool *out)
  * letters, digits, '-', '.', or an [IPv6] literal, and an optional :port;
  * nothing else (a trailing '/' would never match a browser's Origin).
  */
+/* What follows "http://" or "https://" in an origin, or NULL. */
+static const char *
+origin_host(const char *v)
+{
+    if (strncmp(v, "http://", 7) == 0) {
+        return v + 7;
+    }
+    if (strncmp(v, "https://", 8) == 0) {
+        return v + 8;
+    }
+    return NULL;
+}
+
 static bool
 origin_ok(const char *v)
 {
-    const char *p;
+    const char *p = origin_host(v);
     size_t n;
 
-    if (strncmp(v, "https://", 8) == 0) {
-        p = v + 8;
-    } else if (strncmp(v, "http://", 7) == 0) {
-        p = v + 7;
-    } else {
+    if (p == NULL) {
         return false;
     }
     if (*p == '[') {
@@ -840,17 +849,8 @@ same_origin(struct http_req *r)
      * only this server answers at that host and port, which is what the
      * check is for.
      */
-    if (host == NULL) {
-        return false;
-    }
-    if (strncmp(origin, "http://", 7) == 0) {
-        rest = origin + 7;
-    } else if (strncmp(origin, "https://", 8) == 0) {
-        rest = origin + 8;
-    } else {
-        return false;
-    }
-    return strcasecmp(rest, host) == 0;
+    rest = origin_host(origin);
+    return host != NULL && rest != NULL && strcasecmp(rest, host) == 0;
 }
 
 static const char *
