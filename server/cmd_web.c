@@ -111,8 +111,8 @@ cmd_serve(struct latchd_env *env, int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    st = core_workers_start(
-        &env->cfg, env->cfg.workers > 0 ? env->cfg.workers : 2, &workers, &err);
+    /* [workers] count = 0 means none: another host runs `latchd worker`. */
+    st = core_workers_start(&env->cfg, env->cfg.workers, &workers, &err);
     if (st == LATCH_OK) {
         st = web_start(&env->cfg, &opt, &app, &err);
     }

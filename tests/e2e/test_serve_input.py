@@ -83,3 +83,38 @@ def test_good_origin_settings_start(vendor_ca, license_pki, tmp_path,
     w = serve(d, "[http]\norigin = " + origin)
     stop(w.proc)
     w.log.close()
+
+
+def state_of(web, token, enr_id):
+    res = web.api("GET", "/api/v1/enrollments/%d" % enr_id, token)
+    assert res.status == 200, res
+    return res.json()["state"]
+
+
+def test_workers_count_zero_starts_no_validation_workers(
+        vendor_ca, license_pki, device, tmp_path):
+    """docs/web.md: `[workers] count = 0` runs no workers in `serve`
+    (another host runs `latchd worker`); it used to start two."""
+    import time
+    from fixtures_web import serve, stop
+
+    d = make_latchd(str(tmp_path), ("sqlite", None), vendor_ca, license_pki)
+    w = serve(d, extra_conf="[workers]\ncount = 0")
+    try:
+        admin = w.token("admin", "automation")
+        enr = device().enroll(str(tmp_path / "enr.json"))
+        res = w.api("POST", "/api/v1/enrollments", admin,
+                    raw=open(enr, "rb").read())
+        assert res.status == 201, res
+        enr_id = res.json()["id"]
+        # An idle worker polls every 200 ms: ten polls would have claimed it.
+        time.sleep(2)
+        assert state_of(w, admin, enr_id) == "pending"
+        res = subprocess.run([LATCHD, "--data", d.data, "worker", "--once"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=120, check=False)
+        assert res.returncode == 0, res.stderr
+        assert state_of(w, admin, enr_id) == "valid"
+    finally:
+        stop(w.proc)
+        w.log.close()
