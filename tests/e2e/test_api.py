@@ -203,7 +203,11 @@ def resolve(doc, schema):
 
 def check_schema(doc, schema, value, where="$"):
     """The few JSON Schema keywords the document uses: type, nullable,
-    properties, items, enum, pattern, oneOf."""
+    properties, required, additionalProperties, items, enum, pattern,
+    oneOf. An object schema with properties admits no other member unless
+    additionalProperties is a schema for them: the document is read as
+    additionalProperties: false, so a member the server adds and the
+    document omits fails here."""
     schema = resolve(doc, schema)
     if value is None:
         assert schema.get("nullable") or "type" not in schema, where
@@ -228,12 +232,25 @@ def check_schema(doc, schema, value, where="$"):
     if schema.get("format") == "date-time":
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", value), \
             (where, value)
-    for name, sub in schema.get("properties", {}).items():
-        if isinstance(value, dict) and name in value:
-            check_schema(doc, sub, value[name], where + "." + name)
+    if isinstance(value, dict):
+        check_members(doc, schema, value, where)
     if "items" in schema and isinstance(value, list):
         for i, item in enumerate(value):
             check_schema(doc, schema["items"], item, "%s[%d]" % (where, i))
+
+
+def check_members(doc, schema, value, where):
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", not props)
+    for name in schema.get("required", []):
+        assert name in value, "%s: required member %s missing" % (where, name)
+    for name, member in value.items():
+        sub = props.get(name, extra)
+        if sub is False:
+            raise AssertionError("%s: member %s is not in the document"
+                                 % (where, name))
+        if isinstance(sub, dict):
+            check_schema(doc, sub, member, where + "." + name)
 
 
 def router_api_routes():
@@ -364,3 +381,154 @@ def test_openapi_lists_take_order_newest(web, path):
     res = web.api("GET", "/api/v1" + path + "?order=newest",
                   web.token("viewer"))
     assert res.status == 200, res
+
+
+# --- every success answer against its schema ------------------------------
+
+
+class SchemaProbe:
+    """Calls the API and checks each success answer against the schema the
+    document gives for that route and status; remembers what it checked."""
+
+    def __init__(self, web, token):
+        self.web = web
+        self.token = token
+        self.doc = web.api("GET", "/api/v1/openapi.json", token).json()
+        self.seen = set()
+
+    def call(self, method, route, status, url=None, payload=None, raw=None,
+             headers=None):
+        url = url or route
+        res = self.web.api(method, "/api/v1" + url, self.token, payload,
+                           raw=raw, headers=headers)
+        assert res.status == status, (method, url, res)
+        op = self.doc["paths"][route][method.lower()]
+        content = op["responses"][str(status)]["content"]
+        schema = content["application/json"]["schema"]
+        value = json.loads(res.body)
+        check_schema(self.doc, schema, value, "%s %s" % (method, url))
+        self.seen.add((method, route, str(status)))
+        return value
+
+    def page(self, route, url=None):
+        """A list route, which must hold at least one item."""
+        out = self.call("GET", route, 200, url)
+        assert out["items"], (route, out)
+        return out["items"]
+
+    def documented(self):
+        out = set()
+        for route, ops in self.doc["paths"].items():
+            for method, op in ops.items():
+                for status in op.get("responses", {}):
+                    if status.startswith("2"):
+                        out.add((method.upper(), route, status))
+        return out
+
+
+def probe_upload(probe, path):
+    """Uploads path, checks the answer while validation may still run,
+    waits for it and returns the enrollment id."""
+    body = open(path, "rb").read()
+    enr = probe.call("POST", "/enrollments", 201, raw=body,
+                     headers={"X-Filename": os.path.basename(path)})
+    probe.call("GET", "/enrollments/{id}", 200, "/enrollments/%d" % enr["id"])
+    again = probe.call("POST", "/enrollments", 200, raw=body)
+    assert again["duplicate"] is True and again["id"] == enr["id"]
+    assert wait_done(probe.web, probe.token, enr["id"])["state"] == "valid"
+    probe.call("GET", "/enrollments/{id}/progress", 200,
+               "/enrollments/%d/progress?since=0" % enr["id"])
+    return enr["id"]
+
+
+def probe_licenses(probe, enr_id):
+    """Issues a license with everything, supersedes it by one with nothing
+    optional (plan and valid_until null); returns both ids."""
+    full = probe.call("POST", "/licenses", 201, payload={
+        "enrollment_id": enr_id, "customer": "ACME", "plan": "pro",
+        "features": ["seats=16", {"name": "trial",
+                                  "valid_until": "2031-01-01"}],
+        "valid_until": "2032-01-01T00:00:00Z"})
+    bare = probe.call("POST", "/licenses", 201, payload={
+        "enrollment_id": enr_id, "customer": "ACME", "features": ["base"],
+        "supersede": True})
+    first, second = full["license"]["id"], bare["license"]["id"]
+    assert bare["license"]["superseded"] == [first]
+    for lic in (first, second):
+        shown = probe.call("GET", "/licenses/{id}", 200, "/licenses/%d" % lic)
+        got = probe.call("GET", "/licenses/{id}/download", 200,
+                         "/licenses/%d/download" % lic)
+        assert got["license"]["license_id"] == shown["license_id"]
+    assert shown["plan"] is None and shown["valid_until"] is None
+    return first, second
+
+
+def test_api_every_success_answer_matches_its_schema(web_any, device,
+                                                     tmp_path):
+    """A full flow on real boards: each success status of each route in the
+    document is met at least once and its body checked member by member
+    (no undocumented member, every required one present, null only where
+    nullable), lists with at least one item."""
+    probe = SchemaProbe(web_any, web_any.token("admin", "schema"))
+    probe.call("GET", "/openapi.json", 200)
+    probe.call("POST", "/customers", 201, payload={"name": "ACME"})
+    probe.page("/customers")
+    probe.call("POST", "/plans", 201, payload={
+        "name": "pro", "features": ["base", "seats=8", {
+            "name": "trial", "valid_until": "2031-01-01"}]})
+    probe.page("/plans")
+
+    dev, other = device(), device()
+    first = probe_upload(probe, dev.enroll(str(tmp_path / "a.json"),
+                                           "--label", "schema board"))
+    refused = probe_upload(probe, other.enroll(str(tmp_path / "b.json")))
+    probe.call("POST", "/enrollments/{id}/reject", 200,
+               "/enrollments/%d/reject" % refused,
+               payload={"reason": "not ours"})
+    probe.call("POST", "/enrollments/{id}/approve", 200,
+               "/enrollments/%d/approve" % first)
+    _, second = probe_licenses(probe, first)
+
+    rotated = probe_upload(probe, dev.enroll(str(tmp_path / "c.json"),
+                                             "--rotate"))
+    out = probe.call("POST", "/enrollments/{id}/approve", 200,
+                     "/enrollments/%d/approve" % rotated, payload={})
+    assert out["revoked_licenses"] == [second], out
+    third = probe.call("POST", "/licenses", 201, payload={
+        "enrollment_id": rotated, "customer": "ACME", "plan": "pro"})
+    probe.call("POST", "/licenses/{id}/revoke", 200,
+               "/licenses/%d/revoke" % third["license"]["id"],
+               payload={"reason": "returned hardware"})
+    for enr in (first, refused, rotated):
+        probe.call("GET", "/enrollments/{id}", 200, "/enrollments/%d" % enr)
+
+    probe.page("/enrollments")
+    probe.page("/licenses", "/licenses?order=newest")
+    devices = probe.page("/devices")
+    for d in devices:
+        probe.call("GET", "/devices/{id}", 200, "/devices/%d" % d["id"])
+        probe.call("GET", "/devices/{id}", 200, "/devices/" + d["device_id"])
+    probe.page("/audit", "/audit?limit=1000")
+    assert probe.seen == probe.documented(), \
+        probe.documented() ^ probe.seen
+
+
+def test_openapi_objects_say_what_else_they_admit(web):
+    """check_schema reads an object schema with properties as closed; the
+    document says so itself wherever it describes members."""
+    doc = web.api("GET", "/api/v1/openapi.json", web.token("viewer")).json()
+    open_ones = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            if "properties" in node and "additionalProperties" not in node:
+                open_ones.append(where)
+            for k, v in node.items():
+                walk(v, where + "/" + k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, "%s/%d" % (where, i))
+
+    walk(doc["paths"], "#/paths")
+    walk(doc["components"], "#/components")
+    assert not open_ones, open_ones
