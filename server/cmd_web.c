@@ -6,6 +6,8 @@
  * and `token create`. There is no default account: the first
  * administrator is made with `latchd user add NAME --role admin`.
  */
+#include <sys/stat.h>
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <getopt.h>
@@ -24,6 +26,7 @@
 #include "cmd.h"
 #include "cmd_web.h"
 #include "core.h"
+#include "signing.h"
 #include "web.h"
 
 #define PW_BUF (AUTH_PASSWORD_MAX + 2)
@@ -60,6 +63,49 @@ role_then_migrate(struct latchd_env *env, const char *role_s,
 
 /* --- serve ------------------------------------------------------------- */
 
+/*
+ * What serve needs from the data directory, checked at start rather than
+ * at first use: the signing key (made by init) loads, the certificate
+ * loads if installed (serve may run before `ca install`), the trust
+ * directory is a directory (it may still be empty).
+ */
+static enum latch_status
+serve_files_check(const struct latchd_config *cfg, struct latch_err *err)
+{
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    struct stat sb;
+    DIR *d;
+    enum latch_status st;
+
+    st = signing_load_key(cfg->signing_key, &key, err);
+    EVP_PKEY_free(key);
+    if (st != LATCH_OK) {
+        latch_err_prefix(err, "[signing] key");
+        return st;
+    }
+    if (stat(cfg->signing_cert, &sb) != 0 && errno == ENOENT) {
+        fprintf(stderr,
+                "latchd: no signing certificate %s yet: licenses cannot be "
+                "issued until `latchd ca install CERT`\n",
+                cfg->signing_cert);
+    } else {
+        st = signing_load_cert(cfg->signing_cert, &cert, err);
+        X509_free(cert);
+        if (st != LATCH_OK) {
+            latch_err_prefix(err, "[signing] cert");
+            return st;
+        }
+    }
+    d = opendir(cfg->trust_dir);
+    if (d == NULL) {
+        return latch_err_set(err, LATCH_E_IO, "[trust] dir %s: %s",
+                             cfg->trust_dir, strerror(errno));
+    }
+    closedir(d);
+    return LATCH_OK;
+}
+
 int
 cmd_serve(struct latchd_env *env, int argc, char **argv)
 {
@@ -94,13 +140,16 @@ cmd_serve(struct latchd_env *env, int argc, char **argv)
     if (optind != argc) {
         return latchd_usage(argv[0], "[--listen ADDR:PORT]");
     }
+    st = web_options_load(&env->cfg, &opt, &err);
+    if (st == LATCH_OK) {
+        st = serve_files_check(&env->cfg, &err);
+    }
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
     rc = migrate(env);
     if (rc != 0) {
         return rc;
-    }
-    st = web_options_load(&env->cfg, &opt, &err);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
     }
     if (listen != NULL) {
         opt.listen = listen;

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,27 +20,61 @@
 
 #define CONF_MAX 16384
 
-struct load_state {
-    struct latchd_config *cfg;
-    char bad[160];
+/*
+ * Every key latchd.conf may hold. The web keys are read and checked by
+ * web.c (web_options_load); here they are only counted, so that a key set
+ * twice is refused wherever it belongs.
+ */
+enum conf_kind { CONF_STR, CONF_INT, CONF_BOOL, CONF_WEB };
+
+struct conf_key {
+    const char *section;
+    const char *name;
+    enum conf_kind kind;
+    size_t off; /* of the field in struct latchd_config */
+    int lo;
+    int hi;
 };
 
-/* Settings web.c reads from the same file (web_options_load). */
-static const char *const web_keys[] = {
-    "http",    "threads",      "http",    "cookie_secure", "http", "origin",
-    "session", "idle_minutes", "session", "max_hours",     NULL};
+#define CFG(field) offsetof(struct latchd_config, field)
 
-static bool
-web_key(const char *section, const char *name)
-{
-    for (size_t i = 0; web_keys[i] != NULL; i += 2) {
-        if (strcmp(section, web_keys[i]) == 0 &&
-            strcmp(name, web_keys[i + 1]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
+static const struct conf_key conf_keys[] = {
+    {"database", "url", CONF_STR, CFG(database), 0, 0},
+    {"trust", "dir", CONF_STR, CFG(trust_dir), 0, 0},
+    {"signing", "key", CONF_STR, CFG(signing_key), 0, 0},
+    {"signing", "cert", CONF_STR, CFG(signing_cert), 0, 0},
+    {"http", "listen", CONF_STR, CFG(listen), 0, 0},
+    {"http", "threads", CONF_WEB, 0, 0, 0},
+    {"http", "cookie_secure", CONF_WEB, 0, 0, 0},
+    {"http", "origin", CONF_WEB, 0, 0, 0},
+    {"session", "idle_minutes", CONF_WEB, 0, 0, 0},
+    {"session", "max_hours", CONF_WEB, 0, 0, 0},
+    {"workers", "count", CONF_INT, CFG(workers), 0, 64},
+    {"aia", "enabled", CONF_BOOL, CFG(aia_enabled), 0, 0},
+    {"aia", "allow", CONF_STR, CFG(aia_allow), 0, 0},
+    {"aia", "timeout", CONF_INT, CFG(aia_timeout), 1, 60},
+    {"aia", "allow_private", CONF_BOOL, CFG(aia_allow_private), 0, 0},
+    {"aia", "resolve", CONF_STR, CFG(aia_resolve), 0, 0},
+    {"aia", "connect_to", CONF_STR, CFG(aia_connect_to), 0, 0},
+    {"validation", "deny_firmware", CONF_STR, CFG(deny_firmware), 0, 0},
+};
+
+#define CONF_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/*
+ * The reader's state. inih numbers lines by the calls to the reader, so
+ * line is the line of the setting the handler is called for.
+ */
+struct load_state {
+    struct latchd_config *cfg;
+    const char *pos;      /* next unread byte of the file */
+    int line;             /* the line the reader returned last */
+    bool indented;        /* that line starts with white space */
+    int last;             /* conf_keys index of the previous setting, or -1 */
+    int first[CONF_KEYS]; /* line each key was set on, 0 if not yet */
+    int bad_line;         /* line of the first error the handler found */
+    char bad[320];
+};
 
 static int
 set_str(char **dst, const char *value)
@@ -84,57 +120,137 @@ parse_bool(const char *value, bool *out)
     return 0;
 }
 
+/* fgets for inih over the file in memory; refuses a line it would split. */
+static char *
+next_line(char *str, int num, void *stream)
+{
+    struct load_state *ls = stream;
+    size_t n = strcspn(ls->pos, "\n");
+    size_t take = n + (ls->pos[n] == '\n' ? 1 : 0);
+    const char *s = ls->pos;
+
+    if (take == 0) {
+        return NULL;
+    }
+    ls->line++;
+    if (take + 1 > (size_t)num) {
+        if (ls->bad_line == 0) {
+            ls->bad_line = ls->line;
+            snprintf(ls->bad, sizeof(ls->bad), "line longer than %d bytes",
+                     num - 2);
+        }
+        return NULL;
+    }
+    memcpy(str, s, take);
+    str[take] = '\0';
+    ls->pos += take;
+    ls->indented = s[0] == ' ' || s[0] == '\t';
+    s += strspn(s, " \t");
+    if (*s == '[' && !(ls->indented && ls->last >= 0)) {
+        ls->last = -1; /* inih's header; indented after a key: a value */
+    }
+    return str;
+}
+
+/* Records the first error the handler finds (inih keeps going). */
+static int item_error(struct load_state *ls, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+item_error(struct load_state *ls, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ls->bad_line == 0) {
+        ls->bad_line = ls->line;
+        va_start(ap, fmt);
+        vsnprintf(ls->bad, sizeof(ls->bad), fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static int
+key_index(const char *section, const char *name, bool *section_known)
+{
+    size_t i;
+
+    *section_known = false;
+    for (i = 0; i < CONF_KEYS; i++) {
+        if (strcmp(section, conf_keys[i].section) != 0) {
+            continue;
+        }
+        *section_known = true;
+        if (strcmp(name, conf_keys[i].name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static int
+set_item(struct load_state *ls, const struct conf_key *k, const char *value)
+{
+    char *field = (char *)ls->cfg + k->off;
+
+    switch (k->kind) {
+    case CONF_STR:
+        if (!set_str((char **)(void *)field, value)) {
+            return item_error(ls, "out of memory");
+        }
+        return 1;
+    case CONF_INT:
+        if (!parse_int(value, k->lo, k->hi, (int *)(void *)field)) {
+            return item_error(ls,
+                              "bad value [%s] %s = %.60s (a number from %d "
+                              "to %d)",
+                              k->section, k->name, value, k->lo, k->hi);
+        }
+        return 1;
+    case CONF_BOOL:
+        if (!parse_bool(value, (bool *)(void *)field)) {
+            return item_error(ls, "bad value [%s] %s = %.60s (true or false)",
+                              k->section, k->name, value);
+        }
+        return 1;
+    case CONF_WEB:
+        return 1;
+    }
+    return 0;
+}
+
 static int
 on_item(void *user, const char *section, const char *name, const char *value)
 {
     struct load_state *ls = user;
-    struct latchd_config *cfg = ls->cfg;
-    int ok = 0;
+    bool section_known = false;
+    int k = key_index(section, name, &section_known);
+    int cont = ls->indented && k >= 0 && k == ls->last;
 
-    if (strcmp(section, "database") == 0 && strcmp(name, "url") == 0) {
-        ok = set_str(&cfg->database, value);
-    } else if (strcmp(section, "trust") == 0 && strcmp(name, "dir") == 0) {
-        ok = set_str(&cfg->trust_dir, value);
-    } else if (strcmp(section, "signing") == 0 && strcmp(name, "key") == 0) {
-        ok = set_str(&cfg->signing_key, value);
-    } else if (strcmp(section, "signing") == 0 && strcmp(name, "cert") == 0) {
-        ok = set_str(&cfg->signing_cert, value);
-    } else if (strcmp(section, "http") == 0 && strcmp(name, "listen") == 0) {
-        ok = set_str(&cfg->listen, value);
-    } else if (strcmp(section, "workers") == 0 && strcmp(name, "count") == 0) {
-        ok = parse_int(value, 0, 64, &cfg->workers);
-    } else if (strcmp(section, "aia") == 0 && strcmp(name, "enabled") == 0) {
-        ok = parse_bool(value, &cfg->aia_enabled);
-    } else if (strcmp(section, "aia") == 0 && strcmp(name, "allow") == 0) {
-        ok = set_str(&cfg->aia_allow, value);
-    } else if (strcmp(section, "aia") == 0 && strcmp(name, "timeout") == 0) {
-        ok = parse_int(value, 1, 60, &cfg->aia_timeout);
-    } else if (strcmp(section, "aia") == 0 &&
-               strcmp(name, "allow_private") == 0) {
-        ok = parse_bool(value, &cfg->aia_allow_private);
-    } else if (strcmp(section, "aia") == 0 && strcmp(name, "resolve") == 0) {
-        ok = set_str(&cfg->aia_resolve, value);
-    } else if (strcmp(section, "aia") == 0 && strcmp(name, "connect_to") == 0) {
-        ok = set_str(&cfg->aia_connect_to, value);
-    } else if (strcmp(section, "validation") == 0 &&
-               strcmp(name, "deny_firmware") == 0) {
-        ok = set_str(&cfg->deny_firmware, value);
-    } else if (web_key(section, name)) {
-        /* web.c reads and checks these. */
-        ok = 1;
-    } else {
-        /* A misspelt key (cookie_secur) must stop latchd, not be ignored. */
-        if (ls->bad[0] == '\0') {
-            snprintf(ls->bad, sizeof(ls->bad), "unknown key [%.40s] %.80s",
-                     section, name);
-        }
-        return 0;
+    ls->last = k;
+    if (cont) {
+        /* inih reads an indented line as more of the value above. */
+        return item_error(ls,
+                          "[%s] %s: an indented line continues the value "
+                          "above; values are one line (remove the indent)",
+                          section, name);
     }
-    if (!ok && ls->bad[0] == '\0') {
-        snprintf(ls->bad, sizeof(ls->bad), "[%s] %s = %s", section, name,
-                 value);
+    if (section[0] == '\0') {
+        return item_error(ls, "%.60s is set before any [section]", name);
     }
-    return ok;
+    if (!section_known) {
+        /* A misspelt section or key must stop latchd, not be ignored. */
+        return item_error(ls, "unknown section [%.40s]", section);
+    }
+    if (k < 0) {
+        return item_error(ls, "unknown key [%.40s] %.60s", section, name);
+    }
+    if (ls->first[k] != 0) {
+        return item_error(ls, "[%s] %s is set twice (first on line %d)",
+                          section, name, ls->first[k]);
+    }
+    ls->first[k] = ls->line;
+    return set_item(ls, &conf_keys[k], value);
 }
 
 /* Makes *path absolute relative to dir (a NULL path gets dflt). */
@@ -162,6 +278,61 @@ absolutize(const char *dir, char **path, const char *dflt,
     return set_str(path, buf)
                ? LATCH_OK
                : latch_err_set(err, LATCH_E_NOMEM, "config: out of memory");
+}
+
+/*
+ * Parses the file; every error is "PATH:LINE: what" and LATCH_E_USAGE
+ * (exit 2, docs/operations.md), the first one in the file.
+ */
+static enum latch_status
+parse(const char *path, const char *buf, struct load_state *ls,
+      struct latch_err *err)
+{
+    int rc;
+
+    ls->pos = buf;
+    ls->last = -1;
+    rc = ini_parse_stream(next_line, ls, on_item, ls);
+    if (rc < 0) {
+        return latch_err_set(err, LATCH_E_NOMEM, "%s: out of memory", path);
+    }
+    if (rc > 0 && (ls->bad_line == 0 || rc < ls->bad_line)) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "%s:%d: syntax error: not [section], key = "
+                             "value or a comment",
+                             path, rc);
+    }
+    if (ls->bad_line != 0) {
+        return latch_err_set(err, LATCH_E_USAGE, "%s:%d: %s", path,
+                             ls->bad_line, ls->bad);
+    }
+    if (ls->cfg->database == NULL) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "%s: [database] url is missing", path);
+    }
+    return LATCH_OK;
+}
+
+/* A typo in the deny-list must stop latchd, not silently deny nothing. */
+static enum latch_status
+parse_deny(const char *path, const struct load_state *ls, struct latch_err *err)
+{
+    struct latchd_config *cfg = ls->cfg;
+    struct latch_err sub;
+    bool known = false;
+    int k;
+
+    if (cfg->deny_firmware == NULL || cfg->deny_firmware[0] == '\0') {
+        return LATCH_OK;
+    }
+    latch_err_clear(&sub);
+    if (ek_denylist_parse(cfg->deny_firmware, &cfg->deny, &sub) == LATCH_OK) {
+        return LATCH_OK;
+    }
+    k = key_index("validation", "deny_firmware", &known);
+    return latch_err_set(err, LATCH_E_USAGE,
+                         "%s:%d: bad value [validation] deny_firmware: %s",
+                         path, ls->first[k], sub.msg);
 }
 
 enum latch_status
@@ -197,18 +368,10 @@ latchd_config_load(const char *data_dir, struct latchd_config *cfg,
     }
     cfg->workers = 2;
     cfg->aia_timeout = 5;
-    rc = ini_parse_string(buf, on_item, &ls);
-    if (rc != 0) {
-        st = latch_err_set(err, LATCH_E_FORMAT, "%s: line %d: bad setting %s",
-                           path, rc, ls.bad[0] != '\0' ? ls.bad : "(syntax)");
-        goto out;
+    st = parse(path, buf, &ls, err);
+    if (st == LATCH_OK) {
+        st = absolutize(abs, &cfg->trust_dir, "trust", err);
     }
-    if (cfg->database == NULL) {
-        st = latch_err_set(err, LATCH_E_FORMAT, "%s: [database] url is missing",
-                           path);
-        goto out;
-    }
-    st = absolutize(abs, &cfg->trust_dir, "trust", err);
     if (st == LATCH_OK) {
         st = absolutize(abs, &cfg->signing_key, "signing.key", err);
     }
@@ -223,14 +386,8 @@ latchd_config_load(const char *data_dir, struct latchd_config *cfg,
         !set_str(&cfg->aia_allow, "")) {
         st = latch_err_set(err, LATCH_E_NOMEM, "config: out of memory");
     }
-    if (st == LATCH_OK && cfg->deny_firmware != NULL &&
-        cfg->deny_firmware[0] != '\0') {
-        /* A typo must stop latchd, not silently deny nothing. */
-        st = ek_denylist_parse(cfg->deny_firmware, &cfg->deny, err);
-        if (st != LATCH_OK) {
-            latch_err_prefix(err, "[validation] deny_firmware");
-            latch_err_prefix(err, path);
-        }
+    if (st == LATCH_OK) {
+        st = parse_deny(path, &ls, err);
     }
 
 out:

@@ -134,10 +134,10 @@ origin_ok(const char *v)
     return *p == '\0';
 }
 
-/* web_options_load's reader state: the options and the first bad key. */
+/* web_options_load's reader state: the options and the first bad value. */
 struct option_load {
     struct web_options *o;
-    char bad[128];
+    char bad[200];
 };
 
 static int
@@ -145,37 +145,48 @@ on_option(void *user, const char *section, const char *name, const char *value)
 {
     struct option_load *ol = user;
     struct web_options *o = ol->o;
+    const char *want = NULL;
     unsigned long n = 0;
     int ok = 1;
 
     if (strcmp(section, "http") == 0 && strcmp(name, "threads") == 0) {
         ok = parse_uint(value, 64, &n) && n > 0;
         o->threads = (unsigned)n;
+        want = "a number from 1 to 64";
     } else if (strcmp(section, "http") == 0 &&
                strcmp(name, "cookie_secure") == 0) {
         ok = parse_flag(value, &o->cookie_secure);
+        want = "true or false";
     } else if (strcmp(section, "http") == 0 && strcmp(name, "origin") == 0) {
         int len =
             snprintf(o->public_origin, sizeof(o->public_origin), "%s", value);
 
         ok = len >= 0 && (size_t)len < sizeof(o->public_origin) &&
              origin_ok(value);
+        want = "http:// or https://, a host and an optional :port";
     } else if (strcmp(section, "session") == 0 &&
                strcmp(name, "idle_minutes") == 0) {
         ok = parse_uint(value, 24 * 60, &n) && n > 0;
         o->lim.idle = (int64_t)n * 60;
+        want = "a number from 1 to 1440";
     } else if (strcmp(section, "session") == 0 &&
                strcmp(name, "max_hours") == 0) {
         ok = parse_uint(value, 24 * 30, &n) && n > 0;
         o->lim.absolute = (int64_t)n * 3600;
+        want = "a number from 1 to 720";
     }
     if (!ok && ol->bad[0] == '\0') {
-        snprintf(ol->bad, sizeof(ol->bad), "[%.40s] %.60s = %.20s", section,
-                 name, value);
+        snprintf(ol->bad, sizeof(ol->bad), "[%s] %s = %.60s (%s)", section,
+                 name, value, want);
     }
     return ok;
 }
 
+/*
+ * latchd_config_load has read the file first and refused what is not
+ * latchd.conf (syntax, unknown or repeated keys); the values of the web
+ * keys are checked here, with the same message shape and exit code.
+ */
 enum latch_status
 web_options_load(const struct latchd_config *cfg, struct web_options *o,
                  struct latch_err *err)
@@ -203,8 +214,8 @@ web_options_load(const struct latchd_config *cfg, struct web_options *o,
         return latch_err_set(err, LATCH_E_IO, "%s: cannot read", path);
     }
     if (line > 0) {
-        return latch_err_set(err, LATCH_E_USAGE, "%s line %d: bad value %s",
-                             path, line, ol.bad);
+        return latch_err_set(err, LATCH_E_USAGE, "%s:%d: bad value %s", path,
+                             line, ol.bad);
     }
     return LATCH_OK;
 }

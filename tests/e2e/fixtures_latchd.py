@@ -10,6 +10,7 @@ intermediate.
 """
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -117,6 +118,48 @@ def import_intermediate(d, pem_path):
     """Puts CA certificates into latchd's untrusted intermediate cache."""
     res = d.run("trust", "import-intermediates", pem_path)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def conf_set(data, text):
+    """Applies INI text ("[section]" lines and "key = value" lines) to
+    DATA/latchd.conf: a key the section already holds is replaced in place,
+    a new one is added to the section (or a new section at the end). latchd
+    refuses a key set twice, so tests never append one `latchd init`
+    wrote."""
+    path = os.path.join(data, "latchd.conf")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    section = None
+    for raw in text.splitlines():
+        m = re.match(r"\s*\[([^\]]+)\]\s*$", raw)
+        if m:
+            section = m.group(1)
+            continue
+        if not raw.strip() or raw.lstrip().startswith(("#", ";")):
+            continue
+        key, value = (p.strip() for p in raw.split("=", 1))
+        lines = _conf_put(lines, section, key, value)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def _conf_put(lines, section, key, value):
+    setting = "%s = %s" % (key, value)
+    cur, end = None, None
+    for i, line in enumerate(lines):
+        m = re.match(r"\s*\[([^\]]+)\]", line)
+        if m:
+            cur = m.group(1)
+            if cur == section:
+                end = i + 1
+            continue
+        if cur == section and re.match(r"%s\s*=" % re.escape(key), line):
+            return lines[:i] + [setting] + lines[i + 1:]
+        if cur == section:
+            end = i + 1
+    if end is None:
+        return lines + ["", "[%s]" % section, setting]
+    return lines[:end] + [setting] + lines[end:]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from fixtures_latchd import LATCHD, make_latchd
+from fixtures_latchd import LATCHD, conf_set, make_latchd
 
 SESSION_COOKIE = "__Host-latchd_session"
 
@@ -181,10 +181,10 @@ def session_of(res):
 
 
 def serve(latchd, extra_conf=None, env=None):
-    """Starts `latchd serve` on 127.0.0.1:0; returns a Web."""
+    """Starts `latchd serve` on 127.0.0.1:0; returns a Web. extra_conf
+    (INI text) replaces or adds those keys in latchd.conf (conf_set)."""
     if extra_conf:
-        with open(os.path.join(latchd.data, "latchd.conf"), "a") as f:
-            f.write("\n" + extra_conf + "\n")
+        conf_set(latchd.data, extra_conf)
     log = open(os.path.join(latchd.data, "serve.log"), "w")
     full_env = dict(os.environ)
     full_env.pop("LATCHD_DATA", None)

@@ -651,11 +651,10 @@ def test_every_page_and_filter_renders_on_both_databases(web_any):
 
 def test_insecure_cookies_only_on_a_loopback_address(vendor_ca, license_pki,
                                                      tmp_path):
-    from fixtures_latchd import LATCHD, make_latchd
+    from fixtures_latchd import LATCHD, conf_set, make_latchd
 
     d = make_latchd(str(tmp_path), ("sqlite", None), vendor_ca, license_pki)
-    with open(os.path.join(d.data, "latchd.conf"), "a") as f:
-        f.write("\n[http]\ncookie_secure = false\n")
+    conf_set(d.data, "[http]\ncookie_secure = false")
     # A documentation address (never bound: the check comes first).
     res = subprocess.run([LATCHD, "--data", d.data, "serve", "--listen",
                           "192.0.2.1:0"], stdout=subprocess.PIPE,

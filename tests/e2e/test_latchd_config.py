@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The latch authors
 """latchd.conf is read strictly: an unknown section or key (a misspelt
-cookie_secure) stops latchd with a message naming it and its line, and a
-bad value in [http] or [session] names the key.
+cookie_secure), a key set twice, a syntax error and a bad value (in
+config.c's keys or web.c's [http] and [session] ones) all stop latchd with
+exit 2 and one message shape, "DATA/latchd.conf:LINE: what". `serve`
+checks at start that the signing key and certificate load and that the
+trust directory exists.
 """
 import os
+import re
+import shutil
 import subprocess
 
 import pytest
@@ -39,7 +44,8 @@ def test_unknown_key_stops_latchd_naming_it_and_the_line(sq_latchd, text,
     res = d.run("customer", "list")
     assert res.returncode != 0, res.stdout
     assert named in res.stderr, res.stderr
-    assert "line %d" % last in res.stderr, res.stderr
+    assert "latchd.conf:%d: " % last in res.stderr, res.stderr
+    assert res.returncode == 2, res.stderr
 
 
 def test_known_web_keys_are_accepted(sq_latchd):
@@ -58,3 +64,200 @@ def test_bad_web_value_names_the_key(sq_latchd):
                          timeout=30, check=False)
     assert res.returncode != 0
     assert "max_hours" in res.stderr, res.stderr
+
+
+def conf_lines(d):
+    with open(os.path.join(d.data, "latchd.conf")) as f:
+        return f.read().splitlines()
+
+
+def line_of(d, text):
+    return conf_lines(d).index(text) + 1
+
+
+def serve_once(d, timeout=30):
+    """Runs `latchd serve` that must stop at start; its CompletedProcess."""
+    return subprocess.run([LATCHD, "--data", d.data, "serve", "--listen",
+                           "127.0.0.1:0"], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def assert_conf_error(res, d, line, what):
+    """Exit 2 and the one message shape: "DATA/latchd.conf:LINE: what"."""
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    want = "latchd: %s:%d: %s" % (os.path.join(os.path.realpath(d.data),
+                                               "latchd.conf"), line, what)
+    assert want in res.stderr, (want, res.stderr)
+
+
+def test_a_key_set_twice_names_both_lines(sq_latchd):
+    d = sq_latchd
+    first = line_of(d, "count = 2")
+    last = append(d, "[workers]\ncount = 0")
+    assert_conf_error(d.run("customer", "list"), d, last,
+                      "[workers] count is set twice (first on line %d)"
+                      % first)
+
+
+def test_a_key_set_twice_in_one_section_is_refused(sq_latchd):
+    d = sq_latchd
+    lines = conf_lines(d)
+    at = lines.index("timeout = 5")
+    lines.insert(at + 1, "timeout = 7")
+    with open(os.path.join(d.data, "latchd.conf"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    assert_conf_error(d.run("customer", "list"), d, at + 2,
+                      "[aia] timeout is set twice (first on line %d)"
+                      % (at + 1))
+
+
+def test_a_web_key_set_twice_is_refused_by_every_verb(sq_latchd):
+    d = sq_latchd
+    last = append(d, "[http]\nthreads = 2\nthreads = 8")
+    assert_conf_error(d.run("customer", "list"), d, last,
+                      "[http] threads is set twice (first on line %d)"
+                      % (last - 1))
+    assert_conf_error(serve_once(d), d, last,
+                      "[http] threads is set twice (first on line %d)"
+                      % (last - 1))
+
+
+def test_a_section_may_appear_twice_when_its_keys_do_not_repeat(sq_latchd):
+    d = sq_latchd
+    append(d, "[workers]\n[http]\nthreads = 2\n[aia]\ntimeout = 5")
+    res = d.run("customer", "list")
+    assert res.returncode == 2
+    assert "[aia] timeout is set twice" in res.stderr, res.stderr
+    lines = conf_lines(d)[:-1]
+    with open(os.path.join(d.data, "latchd.conf"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    res = d.run("customer", "list")
+    assert res.returncode == 0, res.stderr
+
+
+def test_an_indented_line_is_not_a_silent_second_value(sq_latchd):
+    # inih reads it as a continuation: the value would become "2" then "3".
+    d = sq_latchd
+    lines = conf_lines(d)
+    at = lines.index("count = 2")
+    lines.insert(at + 1, "  3")
+    with open(os.path.join(d.data, "latchd.conf"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    assert_conf_error(d.run("customer", "list"), d, at + 2,
+                      "[workers] count: an indented line continues the "
+                      "value above")
+
+
+@pytest.mark.parametrize("text,what", [
+    ("[workers]\nthis is not a setting",
+     "syntax error: not [section], key = value or a comment"),
+    ("[workers]\n[aia", "syntax error"),
+    ("[sesion]\nidle_minutes = 5", "unknown section [sesion]"),
+    ("[http]\ncookie_secur = false", "unknown key [http] cookie_secur"),
+    ("[aia]\nallow = " + "a" * 300, "line longer than 198 bytes"),
+])
+def test_config_errors_share_one_shape_and_exit_2(sq_latchd, text, what):
+    d = sq_latchd
+    last = append(d, text)
+    assert_conf_error(d.run("customer", "list"), d, last, what)
+
+
+@pytest.mark.parametrize("old,new,what", [
+    ("count = 2", "count = 65", "bad value [workers] count = 65 (a number "
+     "from 0 to 64)"),
+    ("timeout = 5", "timeout = soon", "bad value [aia] timeout = soon"),
+    ("enabled = false", "enabled = maybe", "bad value [aia] enabled = maybe "
+     "(true or false)"),
+    ("deny_firmware = ", "deny_firmware = IFX", "bad value [validation] "
+     "deny_firmware: deny-list: entry 1 is not MANUFACTURER:FIRMWARE"),
+])
+def test_bad_values_share_the_shape_and_exit_2(sq_latchd, old, new, what):
+    d = sq_latchd
+    lines = conf_lines(d)
+    at = [ln.rstrip() for ln in lines].index(old.rstrip())
+    lines[at] = new
+    with open(os.path.join(d.data, "latchd.conf"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    assert_conf_error(d.run("customer", "list"), d, at + 1, what)
+
+
+@pytest.mark.parametrize("text,what", [
+    ("[session]\nmax_hours = lots",
+     "bad value [session] max_hours = lots (a number from 1 to 720)"),
+    ("[http]\nthreads = 0",
+     "bad value [http] threads = 0 (a number from 1 to 64)"),
+    ("[http]\norigin = https://example.com/",
+     "bad value [http] origin = https://example.com/"),
+])
+def test_bad_web_values_share_the_shape_and_exit_2(sq_latchd, text, what):
+    d = sq_latchd
+    last = append(d, text)
+    assert_conf_error(serve_once(d), d, last, what)
+
+
+def test_a_missing_database_url_is_a_config_error(sq_latchd):
+    d = sq_latchd
+    lines = [ln for ln in conf_lines(d) if not ln.startswith("url = ")]
+    with open(os.path.join(d.data, "latchd.conf"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    res = d.run("customer", "list")
+    assert res.returncode == 2, res.stderr
+    assert "latchd.conf: [database] url is missing" in res.stderr
+
+
+# --- serve checks its files at start ------------------------------------------
+
+
+def test_serve_stops_at_start_without_the_trust_directory(sq_latchd):
+    d = sq_latchd
+    shutil.rmtree(d.trust)
+    res = serve_once(d)
+    assert res.returncode == 4, res.stderr
+    assert re.search(r"\[trust\] dir \S+/trust: No such file or directory",
+                     res.stderr), res.stderr
+    assert "listening" not in res.stdout
+
+
+def test_serve_stops_at_start_without_the_signing_key(sq_latchd):
+    d = sq_latchd
+    os.remove(os.path.join(d.data, "signing.key"))
+    res = serve_once(d)
+    assert res.returncode == 4, res.stderr
+    assert "[signing] key: " in res.stderr and "signing.key" in res.stderr
+    assert "listening" not in res.stdout
+
+
+def test_serve_stops_at_start_on_a_bad_signing_certificate(sq_latchd):
+    d = sq_latchd
+    with open(os.path.join(d.data, "signing.pem"), "w") as f:
+        f.write("not a certificate\n")
+    res = serve_once(d)
+    assert res.returncode == 1, res.stderr
+    assert "[signing] cert: " in res.stderr, res.stderr
+    assert "not a PEM or DER certificate" in res.stderr
+
+
+def test_serve_starts_before_ca_install(tmp_path):
+    """init, then serve: the documented flow installs the certificate
+    later, so its absence is only noted."""
+    from fixtures_web import serve, stop
+
+    data = str(tmp_path / "d")
+    res = subprocess.run([LATCHD, "init", "--data", data], capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    assert not os.path.exists(os.path.join(data, "signing.pem"))
+
+    class Bare:
+        pass
+
+    d = Bare()
+    d.data = data
+    w = serve(d)
+    try:
+        assert w.get("/signin").status == 200
+    finally:
+        stop(w.proc)
+        w.log.close()
+    with open(os.path.join(data, "serve.log")) as f:
+        assert "no signing certificate" in f.read()

@@ -4,18 +4,16 @@
 unbracketed IPv6 or IPv4-mapped listen address, a bad address checked
 before the cookie rule, an [http] origin no browser sends), and a form
 field holding a NUL byte is refused instead of cut short."""
-import os
 import subprocess
 
 import pytest
 
-from fixtures_latchd import LATCHD, make_latchd
+from fixtures_latchd import LATCHD, conf_set, make_latchd
 
 
 def start_fails(d, listen, conf=""):
     if conf:
-        with open(os.path.join(d.data, "latchd.conf"), "a") as f:
-            f.write("\n" + conf + "\n")
+        conf_set(d.data, conf)
     res = subprocess.run([LATCHD, "--data", d.data, "serve", "--listen",
                           listen], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, timeout=30,
