@@ -32,6 +32,7 @@
 struct import {
     struct ek_cache_ops cache;
     struct db *db;
+    const char *trust_dir; /* named when a root is refused */
     json_t *items;
     size_t stored;
     size_t cached; /* already in the cache before this import */
@@ -67,8 +68,27 @@ note(struct import *im, const char *file, const char *sha, const char *subj,
                                     subj, "detail", why));
 }
 
+/* A root is pinned by hand in the trust directory, never cached here. */
+static void
+refuse_root(struct import *im, const char *file, size_t nth, const char *sha,
+            const char *subj)
+{
+    char why[1536];
+
+    snprintf(why, sizeof(why),
+             "certificate %zu (subject %s, SHA-256 %s) is self-signed: a "
+             "root is not an intermediate; to trust it, add it to the trust "
+             "directory %s (see docs/ek-certificates.md, \"When the root is "
+             "unknown\")",
+             nth, subj, sha, im->trust_dir);
+    note(im, file, sha, subj, "refused", why);
+    im->refused++;
+}
+
+/* nth: the certificate's place in its file, from 1. */
 static enum latch_status
-import_cert(struct import *im, const char *file, X509 *x, struct latch_err *err)
+import_cert(struct import *im, const char *file, size_t nth, X509 *x,
+            struct latch_err *err)
 {
     unsigned char *der = NULL;
     char sha[EK_HEX256_LEN];
@@ -84,6 +104,11 @@ import_cert(struct import *im, const char *file, X509 *x, struct latch_err *err)
     }
     ek_sha256_hex(der, (size_t)n, sha);
     ek_name_str(X509_get_subject_name(x), subj);
+    if (ek_self_signed(x)) {
+        refuse_root(im, file, nth, sha, subj);
+        OPENSSL_free(der);
+        return LATCH_OK;
+    }
     /* Only CAs help build chains; leaf certificates are not cached. */
     if ((X509_get_extension_flags(x) & EXFLAG_CA) == 0) {
         note(im, file, sha, subj, "skipped", "not a CA certificate");
@@ -179,7 +204,7 @@ import_path(struct import *im, const char *path, int depth,
     }
     st = LATCH_OK;
     for (i = 0; st == LATCH_OK && i < (size_t)sk_X509_num(certs); i++) {
-        st = import_cert(im, path, sk_X509_value(certs, (int)i), err);
+        st = import_cert(im, path, i + 1, sk_X509_value(certs, (int)i), err);
     }
     sk_X509_pop_free(certs, X509_free);
     free(buf);
@@ -223,6 +248,7 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
     }
     im.items = json_array();
     im.db = env->db;
+    im.trust_dir = env->cfg.trust_dir;
     st = core_open(&env->cfg, env->db, &c, &err);
     if (st == LATCH_OK) {
         core_ek_cache(c, &im.cache);

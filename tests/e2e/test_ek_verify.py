@@ -174,3 +174,43 @@ def test_trust_import_feeds_the_cache_and_trust_list_shows_it(ek_latchd):
     leaf = latchd.json("trust", "import-intermediates",
                        os.path.join(EK, "infineon-slb9670-rsa.der"))
     assert leaf["stored"] == 0 and leaf["skipped"] == 1
+
+
+def test_trust_import_refuses_a_root_and_says_where_roots_go(ek_latchd,
+                                                             tmp_path):
+    """A self-signed certificate is a root to pin, not an intermediate: it
+    is refused, named (file, place, subject, fingerprint), and not cached;
+    the rest of the bundle is imported and the verb exits 1."""
+    import ssl
+
+    latchd = ek_latchd
+    inter = os.path.join(INTER, "STMicro",
+                         "STM_TPM_ECC384_Intermediate_CA_01.der")
+    root = os.path.join(ANCHORS, "Infineon",
+                        "Infineon_OPTIGA_TM_RSA_Root_CA.crt")
+    root_sha = hashlib.sha256(open(root, "rb").read()).hexdigest()
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(ssl.DER_cert_to_PEM_cert(open(inter, "rb").read()) +
+                      ssl.DER_cert_to_PEM_cert(open(root, "rb").read()))
+
+    res = latchd.run("--json", "trust", "import-intermediates", str(bundle))
+    assert res.returncode == 1, res.stderr
+    out = json.loads(res.stdout)
+    assert (out["stored"], out["refused"]) == (1, 1), out
+    item = [i for i in out["items"] if i["state"] == "refused"][0]
+    assert item["id"] == root_sha
+    assert item["detail"] == (
+        "certificate 2 (subject %s, SHA-256 %s) is self-signed: a root is "
+        "not an intermediate; to trust it, add it to the trust directory %s "
+        "(see docs/ek-certificates.md, \"When the root is unknown\")"
+        % (item["subject"], root_sha, os.path.realpath(latchd.trust)))
+    assert "Infineon" in item["subject"]
+
+    listing = latchd.json("trust", "list")
+    assert root_sha not in {i["sha256"] for i in listing["intermediates"]}
+    assert root_sha not in {i["sha256"] for i in listing["pinned"]}
+    # The human form names the file first, as the other refusals do.
+    res = latchd.run("trust", "import-intermediates", root)
+    assert res.returncode == 1
+    assert "%s: certificate 1 (subject " % root in res.stdout, res.stdout
+    assert "is self-signed: a root is not an intermediate" in res.stdout
