@@ -161,6 +161,13 @@ exec_id(struct db *db, const char *sql, int64_t a, int64_t b,
     return rc;
 }
 
+/* A user's state in lists and answers: "active" or "disabled". */
+static const char *
+user_state(bool disabled)
+{
+    return disabled ? "disabled" : "active";
+}
+
 static enum latch_status
 check_name(const char *name, struct latch_err *err)
 {
@@ -339,8 +346,9 @@ auth_user_add(struct db *db, const char *actor, const char *name,
     if (rc != LATCH_OK) {
         return rc;
     }
-    *out = json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)t.id, "name", name,
-                     "role", auth_role_str(role), "disabled", 0);
+    *out = json_pack("{s:I,s:s,s:s,s:b,s:s}", "id", (json_int_t)t.id, "name",
+                     name, "role", auth_role_str(role), "disabled", 0, "state",
+                     user_state(false));
     return *out != NULL
                ? LATCH_OK
                : latch_err_set(err, LATCH_E_NOMEM, "auth: out of memory");
@@ -358,11 +366,14 @@ int_or_null(struct db_stmt *st, int col)
 static json_t *
 user_row(struct db_stmt *st)
 {
-    return json_pack(
-        "{s:I,s:s,s:s,s:b,s:I,s:o,s:s}", "id", (json_int_t)db_col_int64(st, 0),
-        "name", db_col_text(st, 1), "role", db_col_text(st, 2), "disabled",
-        db_col_int64(st, 3) != 0, "created_at", (json_int_t)db_col_int64(st, 4),
-        "last_signin_at", int_or_null(st, 5), "created_by", db_col_text(st, 6));
+    bool disabled = db_col_int64(st, 3) != 0;
+
+    return json_pack("{s:I,s:s,s:s,s:b,s:s,s:I,s:o,s:s}", "id",
+                     (json_int_t)db_col_int64(st, 0), "name",
+                     db_col_text(st, 1), "role", db_col_text(st, 2), "disabled",
+                     disabled, "state", user_state(disabled), "created_at",
+                     (json_int_t)db_col_int64(st, 4), "last_signin_at",
+                     int_or_null(st, 5), "created_by", db_col_text(st, 6));
 }
 
 /* Runs a query without parameters into {"items": [row_of(each row)]}. */
@@ -413,74 +424,161 @@ auth_user_list(struct db *db, json_t **out, struct latch_err *err)
 struct user_update_tx {
     const char *actor;
     int64_t id;
-    const enum auth_role *role;
-    bool disabled;
     char name[AUTH_NAME_MAX + 1];
-    char role_now[16];
+    enum auth_role role_was;
+    bool disabled_was;
+    enum auth_role role_now;
+    bool disabled_now;
+    const enum auth_role *role;
+    const bool *disabled;
 };
+
+/* Reads the user's name, role and disabled flag; LATCH_E_NOT_FOUND. */
+static enum latch_status
+user_load_by_id(struct db *db, struct user_update_tx *t, struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    bool known = false;
+    enum latch_status rc;
+
+    rc = db_prepare(db, "SELECT name, role, disabled FROM users WHERE id = ?",
+                    &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_int64(st, 1, t->id);
+    rc = db_step(st, &row, err);
+    if (rc == LATCH_OK && row) {
+        snprintf(t->name, sizeof(t->name), "%s", db_col_text(st, 0));
+        known = role_from_db(db_col_text(st, 1), &t->role_was);
+        t->disabled_was = db_col_int64(st, 2) != 0;
+    }
+    db_done(st);
+    if (rc == LATCH_OK && !known) {
+        rc = latch_err_set(err, LATCH_E_NOT_FOUND, "no user with id %lld",
+                           (long long)t->id);
+    }
+    return rc;
+}
+
+/*
+ * Refuses a change that leaves no enabled admin, as nobody could then
+ * manage users on the web. The web cannot get there on its own (an admin
+ * cannot demote or disable themselves) unless two admins demote each
+ * other at once; the CLI could.
+ */
+static enum latch_status
+keep_one_admin(struct db *db, const struct user_update_tx *t,
+               struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int64_t others = 0;
+    enum latch_status rc;
+
+    if (t->role_was != AUTH_ADMIN || t->disabled_was ||
+        (t->role_now == AUTH_ADMIN && !t->disabled_now)) {
+        return LATCH_OK;
+    }
+    rc = db_prepare(db,
+                    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND "
+                    "disabled = 0 AND id <> ?",
+                    &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_int64(st, 1, t->id);
+    rc = db_step(st, &row, err);
+    if (rc == LATCH_OK && row) {
+        others = db_col_int64(st, 0);
+    }
+    db_done(st);
+    if (rc == LATCH_OK && others == 0) {
+        rc = latch_err_set(err, LATCH_E_POLICY,
+                           "user '%s' is the last enabled admin: add another "
+                           "admin first (latchd user add NAME --role admin)",
+                           t->name);
+    }
+    return rc;
+}
+
+/* Writes the new role and flag. */
+static enum latch_status
+user_store(struct db *db, const struct user_update_tx *t, struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    enum latch_status rc;
+
+    rc = db_prepare(db, "UPDATE users SET role = ?, disabled = ? WHERE id = ?",
+                    &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_text(st, 1, auth_role_str(t->role_now));
+    db_bind_int64(st, 2, t->disabled_now ? 1 : 0);
+    db_bind_int64(st, 3, t->id);
+    rc = db_step(st, &row, err);
+    db_done(st);
+    return rc;
+}
+
+/* Deletes every session of the user (a disabled user's too). */
+static enum latch_status
+end_sessions(struct db *db, int64_t user_id, struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    enum latch_status rc;
+
+    rc = db_prepare(db, "DELETE FROM sessions WHERE user_id = ?", &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_int64(st, 1, user_id);
+    rc = db_step(st, &row, err);
+    db_done(st);
+    return rc;
+}
 
 static enum latch_status
 user_update_fn(struct db *db, void *arg, struct latch_err *err)
 {
     struct user_update_tx *t = arg;
-    struct db_stmt *st = NULL;
     json_t *details = NULL;
     char object[AUTH_NAME_MAX + 8];
-    bool row = false;
     enum latch_status rc;
 
-    rc = db_prepare(db,
-                    "UPDATE users SET role = COALESCE(?, role), disabled = ? "
-                    "WHERE id = ? RETURNING name, role",
-                    &st, err);
+    rc = user_load_by_id(db, t, err);
     if (rc != LATCH_OK) {
-        goto out;
+        return rc;
     }
-    if (t->role != NULL) {
-        db_bind_text(st, 1, auth_role_str(*t->role));
-    } else {
-        db_bind_null(st, 1);
-    }
-    db_bind_int64(st, 2, t->disabled ? 1 : 0);
-    db_bind_int64(st, 3, t->id);
-    rc = db_step(st, &row, err);
-    if (rc != LATCH_OK) {
-        goto out;
-    }
-    if (!row) {
-        rc = latch_err_set(err, LATCH_E_NOT_FOUND, "no user with id %lld",
-                           (long long)t->id);
-        goto out;
-    }
-    snprintf(t->name, sizeof(t->name), "%s", db_col_text(st, 0));
-    snprintf(t->role_now, sizeof(t->role_now), "%s", db_col_text(st, 1));
-    db_done(st);
-    st = NULL;
-    rc = db_prepare(db, "DELETE FROM sessions WHERE user_id = ?", &st, err);
-    if (rc != LATCH_OK) {
-        goto out;
-    }
-    db_bind_int64(st, 1, t->id);
-    rc = db_step(st, &row, err);
-    if (rc != LATCH_OK) {
-        goto out;
-    }
-    db_done(st);
-    st = NULL;
-    snprintf(object, sizeof(object), "user:%s", t->name);
-    details =
-        json_pack("{s:s,s:b}", "role", t->role_now, "disabled", t->disabled);
-    rc = core_audit_append(db, t->actor, "user.update", object, details, err);
 
-out:
-    db_done(st);
+    t->role_now = t->role != NULL ? *t->role : t->role_was;
+    t->disabled_now = t->disabled != NULL ? *t->disabled : t->disabled_was;
+    rc = keep_one_admin(db, t, err);
+    if (rc == LATCH_OK) {
+        rc = user_store(db, t, err);
+    }
+    if (rc == LATCH_OK) {
+        rc = end_sessions(db, t->id, err);
+    }
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+
+    snprintf(object, sizeof(object), "user:%s", t->name);
+    details = json_pack("{s:s,s:b}", "role", auth_role_str(t->role_now),
+                        "disabled", t->disabled_now);
+    rc = core_audit_append(db, t->actor, "user.update", object, details, err);
     json_decref(details);
     return rc;
 }
 
 enum latch_status
 auth_user_update(struct db *db, const char *actor, int64_t id,
-                 const enum auth_role *role, bool disabled, json_t **out,
+                 const enum auth_role *role, const bool *disabled, json_t **out,
                  struct latch_err *err)
 {
     struct user_update_tx t;
@@ -496,9 +594,41 @@ auth_user_update(struct db *db, const char *actor, int64_t id,
     if (rc != LATCH_OK) {
         return rc;
     }
-    *out = json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)id, "name", t.name,
-                     "role", t.role_now, "disabled", disabled);
-    return LATCH_OK;
+    *out = json_pack("{s:I,s:s,s:s,s:b,s:s}", "id", (json_int_t)id, "name",
+                     t.name, "role", auth_role_str(t.role_now), "disabled",
+                     t.disabled_now, "state", user_state(t.disabled_now));
+    return *out != NULL
+               ? LATCH_OK
+               : latch_err_set(err, LATCH_E_NOMEM, "auth: out of memory");
+}
+
+enum latch_status
+auth_user_id(struct db *db, const char *name, int64_t *id,
+             struct latch_err *err)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    enum latch_status rc;
+
+    *id = 0;
+    rc = check_name(name, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    rc = db_prepare(db, "SELECT id FROM users WHERE name = ?", &st, err);
+    if (rc != LATCH_OK) {
+        return rc;
+    }
+    db_bind_text(st, 1, name);
+    rc = db_step(st, &row, err);
+    if (rc == LATCH_OK && row) {
+        *id = db_col_int64(st, 0);
+    }
+    db_done(st);
+    if (rc == LATCH_OK && !row) {
+        rc = latch_err_set(err, LATCH_E_NOT_FOUND, "no user named '%s'", name);
+    }
+    return rc;
 }
 
 /* --- throttle ---------------------------------------------------------- */
@@ -1126,11 +1256,15 @@ auth_token_create(struct db *db, const char *actor, enum auth_role role,
 static json_t *
 token_row(struct db_stmt *st)
 {
-    return json_pack(
-        "{s:I,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)db_col_int64(st, 0),
-        "name", db_col_text(st, 1), "role", db_col_text(st, 2), "created_at",
-        (json_int_t)db_col_int64(st, 3), "created_by", db_col_text(st, 4),
-        "last_used_at", int_or_null(st, 5), "revoked_at", int_or_null(st, 6));
+    bool revoked = !db_col_is_null(st, 6);
+
+    return json_pack("{s:I,s:s,s:s,s:I,s:s,s:o,s:o,s:s}", "id",
+                     (json_int_t)db_col_int64(st, 0), "name",
+                     db_col_text(st, 1), "role", db_col_text(st, 2),
+                     "created_at", (json_int_t)db_col_int64(st, 3),
+                     "created_by", db_col_text(st, 4), "last_used_at",
+                     int_or_null(st, 5), "revoked_at", int_or_null(st, 6),
+                     "state", revoked ? "revoked" : "active");
 }
 
 enum latch_status

@@ -75,19 +75,33 @@ enum latch_status auth_user_add(struct db *db, const char *actor,
                                 struct latch_err *err)
     __attribute__((warn_unused_result));
 
-/* {"items": [{"id","name","role","disabled","created_at",
- * "last_signin_at"}]}, ordered by name; users are few. */
+/* {"items": [{"id","name","role","disabled","state","created_at",
+ * "last_signin_at","created_by"}]}, ordered by name; users are few.
+ * state is "active" or "disabled". */
 enum latch_status auth_user_list(struct db *db, json_t **out,
                                  struct latch_err *err)
     __attribute__((warn_unused_result));
 
 /*
- * Changes a user's role and/or disables them (role NULL: unchanged).
- * Disabling, or any role change, deletes the user's sessions.
+ * The id of the user named name: LATCH_E_USAGE when name is not a valid
+ * user name, LATCH_E_NOT_FOUND when no user has it.
+ */
+enum latch_status auth_user_id(struct db *db, const char *name, int64_t *id,
+                               struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Sets a user's role and/or disabled flag (NULL: unchanged), deletes the
+ * user's sessions and appends a "user.update" audit row, in one
+ * transaction. LATCH_E_NOT_FOUND for an unknown id; LATCH_E_POLICY when
+ * it would leave no enabled admin (an enabled admin demoted or disabled
+ * while no other is enabled). *out: {"id","name","role","disabled",
+ * "state"}.
  */
 enum latch_status auth_user_update(struct db *db, const char *actor, int64_t id,
-                                   const enum auth_role *role, bool disabled,
-                                   json_t **out, struct latch_err *err)
+                                   const enum auth_role *role,
+                                   const bool *disabled, json_t **out,
+                                   struct latch_err *err)
     __attribute__((warn_unused_result));
 
 enum auth_signin_result {
@@ -147,11 +161,17 @@ enum latch_status auth_token_create(struct db *db, const char *actor,
     __attribute__((warn_unused_result));
 
 /* {"items": [{"id","name","role","created_at","created_by",
- * "last_used_at","revoked_at"}]}. */
+ * "last_used_at","revoked_at","state"}]} by id; state is "active" or
+ * "revoked". Never the token or its hash. */
 enum latch_status auth_token_list(struct db *db, json_t **out,
                                   struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * Revokes token id (it stops working at once) and appends a
+ * "token.revoke" audit row. LATCH_E_NOT_FOUND for an unknown id,
+ * LATCH_E_POLICY ("token N is revoked already") for a revoked one.
+ */
 enum latch_status auth_token_revoke(struct db *db, const char *actor,
                                     int64_t id, struct latch_err *err)
     __attribute__((warn_unused_result));

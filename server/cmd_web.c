@@ -3,8 +3,10 @@
 /*
  * cmd_web.c: the latchd verbs of the web front end: `serve` (web UI, API
  * and validation workers until SIGINT/SIGTERM), `user add` / `user list`
- * and `token create`. There is no default account: the first
- * administrator is made with `latchd user add NAME --role admin`.
+ * `user disable|enable|role`, `token create|list|revoke`: the actions of
+ * the web Users page, through the same auth.h calls. There is no default
+ * account: the first administrator is made with
+ * `latchd user add NAME --role admin`.
  */
 #include <sys/stat.h>
 #include <dirent.h>
@@ -26,6 +28,7 @@
 #include "cmd.h"
 #include "cmd_web.h"
 #include "core.h"
+#include "safeout.h"
 #include "signing.h"
 #include "web.h"
 
@@ -411,6 +414,101 @@ cmd_user_list(struct latchd_env *env, int argc, char **argv)
     return 0;
 }
 
+/* True when argv holds exactly n operands and none looks like an option. */
+static bool
+operands_only(int argc, char **argv, int n)
+{
+    if (argc != n + 1) {
+        return false;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Looks the user up by name and applies the change as the web Users
+ * page's Save does (auth_user_update: sessions end, one audit row).
+ */
+static int
+user_change(struct latchd_env *env, const char *name,
+            const enum auth_role *role, const bool *disabled)
+{
+    struct latch_err err;
+    json_t *out = NULL;
+    int64_t id = 0;
+    int rc;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    rc = migrate(env);
+    if (rc != 0) {
+        return rc;
+    }
+    st = auth_user_id(env->db, name, &id, &err);
+    if (st == LATCH_OK) {
+        st = auth_user_update(env->db, env->actor, id, role, disabled, &out,
+                              &err);
+    }
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(out);
+        return 0;
+    }
+    cmd_human(out);
+    printf("user %s: %s, role %s; their sessions are ended\n",
+           cmd_str(json_object_get(out, "name")),
+           cmd_str(json_object_get(out, "state")),
+           cmd_str(json_object_get(out, "role")));
+    json_decref(out);
+    return 0;
+}
+
+int
+cmd_user_disable(struct latchd_env *env, int argc, char **argv)
+{
+    const bool disabled = true;
+
+    if (!operands_only(argc, argv, 1)) {
+        return latchd_usage(argv[0], "NAME [--json]");
+    }
+    return user_change(env, argv[1], NULL, &disabled);
+}
+
+int
+cmd_user_enable(struct latchd_env *env, int argc, char **argv)
+{
+    const bool disabled = false;
+
+    if (!operands_only(argc, argv, 1)) {
+        return latchd_usage(argv[0], "NAME [--json]");
+    }
+    return user_change(env, argv[1], NULL, &disabled);
+}
+
+int
+cmd_user_role(struct latchd_env *env, int argc, char **argv)
+{
+    struct latch_err err;
+    enum auth_role role = AUTH_VIEWER;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (!operands_only(argc, argv, 2)) {
+        return latchd_usage(argv[0], "NAME viewer|approver|admin [--json]");
+    }
+    st = auth_role_parse(argv[2], &role, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    return user_change(env, argv[1], &role, NULL);
+}
+
 /* --- tokens -----------------------------------------------------------------
  */
 
@@ -477,5 +575,99 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
         json_decref(out);
     }
     OPENSSL_cleanse(token, sizeof(token));
+    return 0;
+}
+
+/* A time column: "YYYY-MM-DDTHH:MM:SSZ", or "-" for null. */
+static const char *
+time_col(const json_t *v, char out[LATCH_TIME_LEN])
+{
+    if (!json_is_integer(v)) {
+        return "-";
+    }
+    latch_time_format((int64_t)json_integer_value(v), out);
+    return out;
+}
+
+int
+cmd_token_list(struct latchd_env *env, int argc, char **argv)
+{
+    struct latch_err err;
+    char created[LATCH_TIME_LEN];
+    char used[LATCH_TIME_LEN];
+    char col[96];
+    json_t *out = NULL;
+    const json_t *t;
+    size_t i;
+    int rc;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (argc != 1) {
+        return latchd_usage(argv[0], "[--json]");
+    }
+    rc = migrate(env);
+    if (rc != 0) {
+        return rc;
+    }
+    st = auth_token_list(env->db, &out, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(out);
+        return 0;
+    }
+
+    cmd_human(out);
+    printf("%-6s %-8s %-9s %-20s %-20s %-20s %s\n", "ID", "STATE", "ROLE",
+           "NAME", "CREATED", "LAST USED", "CREATED BY");
+    json_array_foreach(json_object_get(out, "items"), i, t)
+    {
+        printf("%-6lld %-8s %-9s %-20s %-20s %-20s %s\n",
+               (long long)json_integer_value(json_object_get(t, "id")),
+               cmd_str(json_object_get(t, "state")),
+               cmd_str(json_object_get(t, "role")),
+               safeout_col(cmd_str(json_object_get(t, "name")), 20, col,
+                           sizeof(col)),
+               time_col(json_object_get(t, "created_at"), created),
+               time_col(json_object_get(t, "last_used_at"), used),
+               cmd_str(json_object_get(t, "created_by")));
+    }
+    json_decref(out);
+    return 0;
+}
+
+/* As the web's Revoke button: a revoked token is an error, not a no-op. */
+int
+cmd_token_revoke(struct latchd_env *env, int argc, char **argv)
+{
+    struct latch_err err;
+    int64_t id = 0;
+    int rc;
+    enum latch_status st;
+
+    latch_err_clear(&err);
+    if (!operands_only(argc, argv, 1)) {
+        return latchd_usage(argv[0], "ID [--json]");
+    }
+    st = cmd_parse_id(argv[1], &id, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    rc = migrate(env);
+    if (rc != 0) {
+        return rc;
+    }
+    st = auth_token_revoke(env->db, env->actor, id, &err);
+    if (st != LATCH_OK) {
+        return latchd_fail(env, st, &err);
+    }
+    if (env->json) {
+        latchd_print_json(
+            json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "revoked"));
+    } else {
+        printf("token %lld revoked\n", (long long)id);
+    }
     return 0;
 }

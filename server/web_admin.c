@@ -787,7 +787,7 @@ users_page(struct http_req *r, unsigned status, const char *problem,
                  "\n<tbody hx-disable>\n");
     json_array_foreach(json_object_get(tokens, "items"), i, u)
     {
-        bool revoked = !json_is_null(json_object_get(u, "revoked_at"));
+        bool revoked = strcmp(web_jstr(u, "state"), "revoked") == 0;
 
         html_raw(&b, "<tr><td>");
         web_jtext(&b, u, "id");
@@ -802,7 +802,7 @@ users_page(struct http_req *r, unsigned status, const char *problem,
         html_raw(&b, "</td><td>");
         web_jtime(&b, u, "last_used_at");
         html_raw(&b, "</td><td>");
-        web_badge(&b, revoked ? "revoked" : "active");
+        web_badge(&b, web_jstr(u, "state"));
         html_raw(&b, "</td><td>");
         if (!revoked) {
             html_fmt(&b,
@@ -870,6 +870,7 @@ void
 web_user_update(struct http_req *r)
 {
     const char *dis = http_req_form(r, "disabled");
+    bool disabled = dis != NULL;
     enum auth_role role;
     struct latch_err err;
     struct db *db = web_db(r);
@@ -900,8 +901,8 @@ web_user_update(struct http_req *r)
     }
     st = auth_role_parse(http_req_form(r, "role"), &role, &err);
     if (st == LATCH_OK) {
-        st = auth_user_update(db, web_who(r)->actor, id, &role, dis != NULL,
-                              &out, &err);
+        st = auth_user_update(db, web_who(r)->actor, id, &role, &disabled, &out,
+                              &err);
     }
     json_decref(out);
     if (st != LATCH_OK) {

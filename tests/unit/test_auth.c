@@ -189,6 +189,7 @@ test_wrong_password_unknown_user_and_disabled_user_are_refused(void **state)
     char sid[AUTH_SID_LEN];
     int64_t retry = 0;
     json_t *out = NULL;
+    const bool yes = true;
 
     add_user(f, "dan", AUTH_VIEWER);
     assert_int_equal(
@@ -199,7 +200,7 @@ test_wrong_password_unknown_user_and_disabled_user_are_refused(void **state)
                      AUTH_SIGNIN_BAD);
     assert_int_equal(signin(f, "<bad name>", PW, "10.0.0.1", sid, &p, &retry),
                      AUTH_SIGNIN_BAD);
-    assert_int_equal(auth_user_update(f->db, "t", 1, NULL, true, &out, &err),
+    assert_int_equal(auth_user_update(f->db, "t", 1, NULL, &yes, &out, &err),
                      LATCH_OK);
     json_decref(out);
     assert_int_equal(signin(f, "dan", PW, "10.0.0.2", sid, &p, &retry),
