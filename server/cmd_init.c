@@ -354,6 +354,9 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
         st = init_config(abs, o, &cfg, err);
     }
     if (st == LATCH_OK) {
+        st = latchd_config_check(&cfg, err);
+    }
+    if (st == LATCH_OK) {
         st = db_create_database(cfg.database, err);
     }
     if (st == LATCH_OK) {

@@ -398,11 +398,23 @@ out:
     return st;
 }
 
-/* A value holding a line break would start a new setting or section. */
+/*
+ * The longest line the reader takes: inih reads into INI_MAX_LINE bytes
+ * (200 in Debian's libinih), newline and NUL included.
+ */
+#define CONF_LINE_MAX 198
+
+/*
+ * A value holding a line break would start a new setting or section; a
+ * "key = value" line longer than the reader takes would be refused when
+ * the file is read back.
+ */
 static enum latch_status
-value_ok(const char *name, const char *v, struct latch_err *err)
+value_ok(const char *name, const char *key, const char *v,
+         struct latch_err *err)
 {
     const unsigned char *p = (const unsigned char *)(v != NULL ? v : "");
+    size_t line;
 
     for (; *p != '\0'; p++) {
         if (*p < 0x20 || *p == 0x7f) {
@@ -412,32 +424,41 @@ value_ok(const char *name, const char *v, struct latch_err *err)
                                  name, (unsigned)*p);
         }
     }
+    line = key != NULL ? strlen(key) + strlen(" = ") + strlen(v ? v : "") : 0;
+    if (line > CONF_LINE_MAX) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "configuration %s is too long: its latchd.conf "
+                             "line would be %zu bytes, at most %d are read "
+                             "(choose a shorter --data path or value)",
+                             name, line, CONF_LINE_MAX);
+    }
     return LATCH_OK;
 }
 
-static enum latch_status
-values_ok(const struct latchd_config *cfg, struct latch_err *err)
+enum latch_status
+latchd_config_check(const struct latchd_config *cfg, struct latch_err *err)
 {
     const struct {
         const char *name;
+        const char *key; /* in latchd.conf; NULL: not written there */
         const char *v;
     } vals[] = {
-        {"data directory", cfg->data_dir},
-        {"database url", cfg->database},
-        {"trust dir", cfg->trust_dir},
-        {"signing key", cfg->signing_key},
-        {"signing cert", cfg->signing_cert},
-        {"listen", cfg->listen},
-        {"aia allow", cfg->aia_allow},
-        {"aia resolve", cfg->aia_resolve},
-        {"aia connect_to", cfg->aia_connect_to},
-        {"deny_firmware", cfg->deny_firmware},
+        {"data directory", NULL, cfg->data_dir},
+        {"database url", "url", cfg->database},
+        {"trust dir", "dir", cfg->trust_dir},
+        {"signing key", "key", cfg->signing_key},
+        {"signing cert", "cert", cfg->signing_cert},
+        {"listen", "listen", cfg->listen},
+        {"aia allow", "allow", cfg->aia_allow},
+        {"aia resolve", "resolve", cfg->aia_resolve},
+        {"aia connect_to", "connect_to", cfg->aia_connect_to},
+        {"deny_firmware", "deny_firmware", cfg->deny_firmware},
     };
     enum latch_status st = LATCH_OK;
     size_t i;
 
     for (i = 0; i < sizeof(vals) / sizeof(vals[0]) && st == LATCH_OK; i++) {
-        st = value_ok(vals[i].name, vals[i].v, err);
+        st = value_ok(vals[i].name, vals[i].key, vals[i].v, err);
     }
     return st;
 }
@@ -450,7 +471,7 @@ latchd_config_write(const struct latchd_config *cfg, struct latch_err *err)
     enum latch_status st;
     int n;
 
-    st = values_ok(cfg, err);
+    st = latchd_config_check(cfg, err);
     if (st != LATCH_OK) {
         return st;
     }

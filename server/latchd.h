@@ -60,6 +60,11 @@ enum latch_status latchd_config_load(const char *data_dir,
                                      struct latch_err *err)
     __attribute__((warn_unused_result));
 
+/* What latchd_config_write() would refuse, checked before anything is made. */
+enum latch_status latchd_config_check(const struct latchd_config *cfg,
+                                      struct latch_err *err)
+    __attribute__((warn_unused_result));
+
 /* Writes cfg as DIR/latchd.conf (atomically, 0600). */
 enum latch_status latchd_config_write(const struct latchd_config *cfg,
                                       struct latch_err *err)

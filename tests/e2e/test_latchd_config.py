@@ -261,3 +261,42 @@ def test_serve_starts_before_ca_install(tmp_path):
         w.log.close()
     with open(os.path.join(data, "serve.log")) as f:
         assert "no signing certificate" in f.read()
+
+
+@pytest.mark.parametrize("extra", [[], ["--database", "sqlite:/tmp/" +
+                                        "d" * 200 + ".db"]])
+def test_init_refuses_a_config_line_it_could_not_read_back(tmp_path, extra):
+    """A --data path long enough to make a latchd.conf line longer than
+    the reader takes used to give a server no verb could use; init now
+    refuses it before it makes anything."""
+    parent = tmp_path / ("p" * 120)
+    parent.mkdir()
+    data = str(parent / ("q" * 80 if not extra else "d"))
+    res = subprocess.run([LATCHD, "init", "--data", data] + extra,
+                         capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert res.returncode == 2, res.stderr
+    assert re.search(r"database url is too long: its latchd.conf line "
+                     r"would be \d+ bytes, at most 198", res.stderr), \
+        res.stderr
+    assert not os.path.exists(data)
+    assert os.listdir(str(parent)) == []
+    assert not os.path.exists("/tmp/" + "d" * 200 + ".db")
+
+
+def test_init_writes_a_config_it_reads_back_at_the_length_limit(tmp_path):
+    """The longest accepted line is read back: writer and reader agree."""
+    base = str(tmp_path)
+    # "url = sqlite:" + DATA + "/latchd.db" is the longest line.
+    room = 198 - len("url = sqlite:") - len("/latchd.db") - len(base) - 1
+    data = os.path.join(base, "r" * room)
+    res = subprocess.run([LATCHD, "init", "--data", data],
+                         capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    with open(os.path.join(data, "latchd.conf")) as f:
+        assert max(len(x) for x in f.read().splitlines()) == 198
+    res = subprocess.run([LATCHD, "--data", data, "enrollment", "list"],
+                         capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert res.returncode == 0, res.stderr
