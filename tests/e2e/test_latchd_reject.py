@@ -228,11 +228,27 @@ def test_ek_certificate_from_unknown_root(latchd, device, foreign_board,
     assert rc == 1 and out["state"] == "invalid", out
     assert "chain incomplete" in out["reason"], out["reason"]
 
-    # With its issuer and root as untrusted helpers the chain is complete,
-    # and ends at a root that is not pinned.
+    # Its issuer as an untrusted helper is not enough: the root is missing,
+    # and trust import-intermediates refuses a root, pointing to the trust
+    # directory.
     import_intermediate(latchd, foreign_board.ca.issuer_pem)
-    import_intermediate(latchd, foreign_board.ca.root_pem)
+    res = latchd.run("trust", "import-intermediates",
+                     foreign_board.ca.root_pem)
+    assert res.returncode == 1 and "is self-signed" in res.stdout + \
+        res.stderr, res.stdout + res.stderr
     latchd.json("enrollment", "revalidate", str(out["id"]), "--wait")
+    show = latchd.json("enrollment", "show", str(out["id"]))
+    assert show["state"] == "invalid", show
+    assert "not found" in show["reason"], show["reason"]
+
+    # A device that carries the root among its NV intermediates completes
+    # the chain, which then ends at a root that is not pinned.
+    doc = load(enr)
+    der = subprocess.run(["openssl", "x509", "-in",
+                          foreign_board.ca.root_pem, "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    doc["identity"]["ek_intermediates"] = [base64.b64encode(der).decode()]
+    rc, out = import_json(latchd, save(doc, str(tmp_path / "root.json")))
     show = latchd.json("enrollment", "show", str(out["id"]))
     assert show["state"] == "unknown_root", show["reason"]
     assert "root" in show["reason"]
