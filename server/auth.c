@@ -429,6 +429,7 @@ struct user_update_tx {
     bool disabled_was;
     enum auth_role role_now;
     bool disabled_now;
+    bool changed;
     const enum auth_role *role;
     const bool *disabled;
 };
@@ -557,6 +558,11 @@ user_update_fn(struct db *db, void *arg, struct latch_err *err)
 
     t->role_now = t->role != NULL ? *t->role : t->role_was;
     t->disabled_now = t->disabled != NULL ? *t->disabled : t->disabled_was;
+    t->changed =
+        t->role_now != t->role_was || t->disabled_now != t->disabled_was;
+    if (!t->changed) {
+        return LATCH_OK; /* a no-op: sessions kept, no audit row */
+    }
     rc = keep_one_admin(db, t, err);
     if (rc == LATCH_OK) {
         rc = user_store(db, t, err);
@@ -594,9 +600,10 @@ auth_user_update(struct db *db, const char *actor, int64_t id,
     if (rc != LATCH_OK) {
         return rc;
     }
-    *out = json_pack("{s:I,s:s,s:s,s:b,s:s}", "id", (json_int_t)id, "name",
+    *out = json_pack("{s:I,s:s,s:s,s:b,s:s,s:b}", "id", (json_int_t)id, "name",
                      t.name, "role", auth_role_str(t.role_now), "disabled",
-                     t.disabled_now, "state", user_state(t.disabled_now));
+                     t.disabled_now, "state", user_state(t.disabled_now),
+                     "changed", t.changed);
     return *out != NULL
                ? LATCH_OK
                : latch_err_set(err, LATCH_E_NOMEM, "auth: out of memory");
@@ -1248,8 +1255,8 @@ auth_token_create(struct db *db, const char *actor, enum auth_role role,
         token[0] = '\0';
         return rc;
     }
-    *out = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)t.id, "name", name,
-                     "role", auth_role_str(role));
+    *out = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)t.id, "name", name,
+                     "role", auth_role_str(role), "state", "active");
     return LATCH_OK;
 }
 

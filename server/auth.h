@@ -93,10 +93,11 @@ enum latch_status auth_user_id(struct db *db, const char *name, int64_t *id,
 /*
  * Sets a user's role and/or disabled flag (NULL: unchanged), deletes the
  * user's sessions and appends a "user.update" audit row, in one
- * transaction. LATCH_E_NOT_FOUND for an unknown id; LATCH_E_POLICY when
- * it would leave no enabled admin (an enabled admin demoted or disabled
- * while no other is enabled). *out: {"id","name","role","disabled",
- * "state"}.
+ * transaction; when both are as they were it does nothing (no session
+ * ends, no audit row). LATCH_E_NOT_FOUND for an unknown id;
+ * LATCH_E_POLICY when it would leave no enabled admin (an enabled admin
+ * demoted or disabled while no other is enabled). *out: {"id","name",
+ * "role","disabled","state","changed"}.
  */
 enum latch_status auth_user_update(struct db *db, const char *actor, int64_t id,
                                    const enum auth_role *role,
@@ -153,6 +154,7 @@ bool auth_csrf_ok(const struct auth_principal *p, const char *token);
 /*
  * Creates an API token for role; token receives it ("lt_" + 64 hex),
  * shown once: only its SHA-256 is stored. name is a label (may be NULL).
+ * *out: {"id","name","role","state": "active"}.
  */
 enum latch_status auth_token_create(struct db *db, const char *actor,
                                     enum auth_role role, const char *name,

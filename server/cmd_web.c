@@ -48,6 +48,47 @@ migrate(struct latchd_env *env)
     return 0;
 }
 
+/* "--role is given twice": exit 2, as `license issue` words a repeat. */
+static int
+given_twice(const struct latchd_env *env, const char *flag)
+{
+    struct latch_err err;
+
+    latch_err_clear(&err);
+    return latchd_fail(
+        env, latch_err_set(&err, LATCH_E_USAGE, "%s is given twice", flag),
+        &err);
+}
+
+/* The usage line, after naming the operand too many when there is one
+ * (the wording of `trust list` and `worker`). */
+static int
+usage_extra(char **argv, const char *extra, const char *usage)
+{
+    if (extra != NULL) {
+        fprintf(stderr, "latchd: unexpected operand \"%.40s\"\n", extra);
+    }
+    return latchd_usage(argv[0], usage);
+}
+
+/*
+ * 0 when argv holds exactly n operands and none looks like an option,
+ * else prints the usage (naming an operand too many) and returns 2.
+ */
+static int
+operands(int argc, char **argv, int n, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            return latchd_usage(argv[0], usage);
+        }
+    }
+    if (argc < n + 1) {
+        return latchd_usage(argv[0], usage);
+    }
+    return argc > n + 1 ? usage_extra(argv, argv[n + 1], usage) : 0;
+}
+
 /* Parses the --role value, then migrates; 0 or the exit code. */
 static int
 role_then_migrate(struct latchd_env *env, const char *role_s,
@@ -331,11 +372,16 @@ cmd_user_add(struct latchd_env *env, int argc, char **argv)
         if (c == -1) {
             break;
         }
-        if (c == 'r') {
-            role_s = optarg;
-        } else {
+        if (c == 'r' && role_s != NULL) {
+            return given_twice(env, "--role");
+        }
+        if (c != 'r') {
             return latchd_usage(argv[0], usage);
         }
+        role_s = optarg;
+    }
+    if (optind < argc - 1) {
+        return usage_extra(argv, argv[optind + 1], usage);
     }
     if (optind != argc - 1 || role_s == NULL) {
         return latchd_usage(argv[0], usage);
@@ -377,10 +423,24 @@ out:
     return 0;
 }
 
+/* A time column: "YYYY-MM-DDTHH:MM:SSZ", or "-" for null. */
+static const char *
+time_col(const json_t *v, char out[LATCH_TIME_LEN])
+{
+    if (!json_is_integer(v)) {
+        return "-";
+    }
+    latch_time_format((int64_t)json_integer_value(v), out);
+    return out;
+}
+
 int
 cmd_user_list(struct latchd_env *env, int argc, char **argv)
 {
     struct latch_err err;
+    char created[LATCH_TIME_LEN];
+    char signin[LATCH_TIME_LEN];
+    char col[96];
     json_t *out = NULL;
     const json_t *u;
     size_t i;
@@ -388,8 +448,9 @@ cmd_user_list(struct latchd_env *env, int argc, char **argv)
     enum latch_status st;
 
     latch_err_clear(&err);
-    if (argc != 1) {
-        return latchd_usage(argv[0], "");
+    rc = operands(argc, argv, 0, "[--json]");
+    if (rc != 0) {
+        return rc;
     }
     rc = migrate(env);
     if (rc != 0) {
@@ -403,39 +464,36 @@ cmd_user_list(struct latchd_env *env, int argc, char **argv)
         latchd_print_json(out);
         return 0;
     }
+
     cmd_human(out);
+    printf("%-6s %-8s %-9s %-24s %-20s %-20s %s\n", "ID", "STATE", "ROLE",
+           "NAME", "CREATED", "LAST SIGN-IN", "CREATED BY");
     json_array_foreach(json_object_get(out, "items"), i, u)
     {
-        printf("%-24s %-9s%s\n", json_string_value(json_object_get(u, "name")),
-               json_string_value(json_object_get(u, "role")),
-               json_is_true(json_object_get(u, "disabled")) ? " disabled" : "");
+        printf("%-6lld %-8s %-9s %-24s %-20s %-20s %s\n",
+               (long long)json_integer_value(json_object_get(u, "id")),
+               cmd_str(json_object_get(u, "state")),
+               cmd_str(json_object_get(u, "role")),
+               safeout_col(cmd_str(json_object_get(u, "name")), 24, col,
+                           sizeof(col)),
+               time_col(json_object_get(u, "created_at"), created),
+               time_col(json_object_get(u, "last_signin_at"), signin),
+               cmd_str(json_object_get(u, "created_by")));
     }
     json_decref(out);
     return 0;
 }
 
-/* True when argv holds exactly n operands and none looks like an option. */
-static bool
-operands_only(int argc, char **argv, int n)
-{
-    if (argc != n + 1) {
-        return false;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-') {
-            return false;
-        }
-    }
-    return true;
-}
-
 /*
  * Looks the user up by name and applies the change as the web Users
- * page's Save does (auth_user_update: sessions end, one audit row).
+ * page's Save does (auth_user_update: sessions end, one audit row; a
+ * change to what the user is already does nothing). already: what the
+ * user is when nothing changed ("enabled", "disabled" or the role).
  */
 static int
 user_change(struct latchd_env *env, const char *name,
-            const enum auth_role *role, const bool *disabled)
+            const enum auth_role *role, const bool *disabled,
+            const char *already)
 {
     struct latch_err err;
     json_t *out = NULL;
@@ -454,13 +512,19 @@ user_change(struct latchd_env *env, const char *name,
                               &err);
     }
     if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
+        return latchd_fail_id(env, st, &err, id);
     }
     if (env->json) {
         latchd_print_json(out);
         return 0;
     }
     cmd_human(out);
+    if (!json_is_true(json_object_get(out, "changed"))) {
+        printf("%s is %s already\n", cmd_str(json_object_get(out, "name")),
+               already);
+        json_decref(out);
+        return 0;
+    }
     printf("user %s: %s, role %s; their sessions are ended\n",
            cmd_str(json_object_get(out, "name")),
            cmd_str(json_object_get(out, "state")),
@@ -473,22 +537,19 @@ int
 cmd_user_disable(struct latchd_env *env, int argc, char **argv)
 {
     const bool disabled = true;
+    int rc = operands(argc, argv, 1, "NAME [--json]");
 
-    if (!operands_only(argc, argv, 1)) {
-        return latchd_usage(argv[0], "NAME [--json]");
-    }
-    return user_change(env, argv[1], NULL, &disabled);
+    return rc != 0 ? rc
+                   : user_change(env, argv[1], NULL, &disabled, "disabled");
 }
 
 int
 cmd_user_enable(struct latchd_env *env, int argc, char **argv)
 {
     const bool disabled = false;
+    int rc = operands(argc, argv, 1, "NAME [--json]");
 
-    if (!operands_only(argc, argv, 1)) {
-        return latchd_usage(argv[0], "NAME [--json]");
-    }
-    return user_change(env, argv[1], NULL, &disabled);
+    return rc != 0 ? rc : user_change(env, argv[1], NULL, &disabled, "enabled");
 }
 
 int
@@ -496,17 +557,19 @@ cmd_user_role(struct latchd_env *env, int argc, char **argv)
 {
     struct latch_err err;
     enum auth_role role = AUTH_VIEWER;
+    int rc;
     enum latch_status st;
 
     latch_err_clear(&err);
-    if (!operands_only(argc, argv, 2)) {
-        return latchd_usage(argv[0], "NAME viewer|approver|admin [--json]");
+    rc = operands(argc, argv, 2, "NAME viewer|approver|admin [--json]");
+    if (rc != 0) {
+        return rc;
     }
     st = auth_role_parse(argv[2], &role, &err);
     if (st != LATCH_OK) {
         return latchd_fail(env, st, &err);
     }
-    return user_change(env, argv[1], &role, NULL);
+    return user_change(env, argv[1], &role, NULL, auth_role_str(role));
 }
 
 /* --- tokens -----------------------------------------------------------------
@@ -538,6 +601,9 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
         if (c == -1) {
             break;
         }
+        if ((c == 'r' && role_s != NULL) || (c == 'n' && name != NULL)) {
+            return given_twice(env, c == 'r' ? "--role" : "--name");
+        }
         if (c == 'r') {
             role_s = optarg;
         } else if (c == 'n') {
@@ -546,7 +612,10 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
             return latchd_usage(argv[0], usage);
         }
     }
-    if (optind != argc || role_s == NULL) {
+    if (optind < argc) {
+        return usage_extra(argv, argv[optind], usage);
+    }
+    if (role_s == NULL) {
         return latchd_usage(argv[0], usage);
     }
     if (name != NULL) {
@@ -578,17 +647,6 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
     return 0;
 }
 
-/* A time column: "YYYY-MM-DDTHH:MM:SSZ", or "-" for null. */
-static const char *
-time_col(const json_t *v, char out[LATCH_TIME_LEN])
-{
-    if (!json_is_integer(v)) {
-        return "-";
-    }
-    latch_time_format((int64_t)json_integer_value(v), out);
-    return out;
-}
-
 int
 cmd_token_list(struct latchd_env *env, int argc, char **argv)
 {
@@ -603,8 +661,9 @@ cmd_token_list(struct latchd_env *env, int argc, char **argv)
     enum latch_status st;
 
     latch_err_clear(&err);
-    if (argc != 1) {
-        return latchd_usage(argv[0], "[--json]");
+    rc = operands(argc, argv, 0, "[--json]");
+    if (rc != 0) {
+        return rc;
     }
     rc = migrate(env);
     if (rc != 0) {
@@ -648,8 +707,9 @@ cmd_token_revoke(struct latchd_env *env, int argc, char **argv)
     enum latch_status st;
 
     latch_err_clear(&err);
-    if (!operands_only(argc, argv, 1)) {
-        return latchd_usage(argv[0], "ID [--json]");
+    rc = operands(argc, argv, 1, "ID [--json]");
+    if (rc != 0) {
+        return rc;
     }
     st = cmd_parse_id(argv[1], &id, &err);
     if (st != LATCH_OK) {
@@ -661,7 +721,8 @@ cmd_token_revoke(struct latchd_env *env, int argc, char **argv)
     }
     st = auth_token_revoke(env->db, env->actor, id, &err);
     if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
+        /* The id names the token unless there is none. */
+        return latchd_fail_id(env, st, &err, st == LATCH_E_NOT_FOUND ? 0 : id);
     }
     if (env->json) {
         latchd_print_json(

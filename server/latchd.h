@@ -124,6 +124,11 @@ int latchd_exit_code(enum latch_status st);
 int latchd_fail(const struct latchd_env *env, enum latch_status st,
                 const struct latch_err *err);
 
+/* As latchd_fail, with "id": id (not null) in the --json output when
+ * id > 0: the failure concerns a record that exists. */
+int latchd_fail_id(const struct latchd_env *env, enum latch_status st,
+                   const struct latch_err *err, int64_t id);
+
 /* Prints v (steals the reference) as indented JSON with a newline. */
 void latchd_print_json(json_t *v);
 

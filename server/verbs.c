@@ -133,15 +133,23 @@ int
 latchd_fail(const struct latchd_env *env, enum latch_status st,
             const struct latch_err *err)
 {
+    return latchd_fail_id(env, st, err, 0);
+}
+
+int
+latchd_fail_id(const struct latchd_env *env, enum latch_status st,
+               const struct latch_err *err, int64_t id)
+{
     const char *msg =
         err != NULL && err->msg[0] != '\0' ? err->msg : latch_strerror(st);
     char clean[LATCH_ERR_MSG_MAX];
 
     if (env != NULL && env->json) {
         utf8_copy(msg, clean);
-        latchd_print_json(json_pack("{s:n, s:s, s:s, s:s}", "id", "state",
-                                    "error", "error", clean, "status",
-                                    latch_strerror(st)));
+        latchd_print_json(json_pack(
+            "{s:o, s:s, s:s, s:s}", "id",
+            id > 0 ? json_integer((json_int_t)id) : json_null(), "state",
+            "error", "error", clean, "status", latch_strerror(st)));
     } else {
         fprintf(stderr, "latchd: %s\n", msg);
     }
@@ -175,8 +183,12 @@ cmd_parse_num(const char *what, const char *s, int64_t min, int64_t max,
     int64_t v = 0;
     size_t i;
 
-    /* Plain digits: no sign, space or leading zero (strtoll takes all). */
-    for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 18; i++) {
+    /* Plain digits: no sign, space or leading zero (strtoll takes all);
+     * a value past INT64_MAX stops the loop before it overflows. */
+    for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (INT64_MAX - (s[i] - '0')) / 10) {
+            break;
+        }
         v = v * 10 + (s[i] - '0');
     }
     if (i == 0 || s[i] != '\0' || (s[0] == '0' && i > 1) || v < min ||

@@ -218,3 +218,142 @@ def test_help_lists_the_verbs():
     for verb in ("user disable NAME", "user enable NAME",
                  "user role NAME", "token list", "token revoke ID"):
         assert "latchd " + verb in res.stdout, res.stdout
+
+
+def add_user_raw(d, *args):
+    return subprocess.run([LATCHD, "--data", d.data, "user", "add", *args],
+                          input="goodpassword12\n", capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (("user", "enable", "lena"), "lena is enabled already\n"),
+    (("user", "role", "lena", "approver"), "lena is approver already\n"),
+])
+def test_user_noop_changes_nothing(web, args, msg):
+    d = web.latchd
+    pw = web.add_user("lena", "approver")
+    sid, _ = web.signin("lena", pw)
+    before = len(audit_rows(d, "user.update"))
+
+    res = d.run(*args)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == msg
+    assert web.get("/", session=sid).status == 200
+    assert len(audit_rows(d, "user.update")) == before
+    out = d.json(*args)
+    assert out["changed"] is False and out["state"] == "active"
+    assert web.get("/", session=sid).status == 200
+
+    d.json("user", "disable", "lena")
+    res = d.run("user", "disable", "lena")
+    assert (res.returncode, res.stdout) == (0, "lena is disabled already\n")
+    assert len(audit_rows(d, "user.update")) == before + 1
+
+
+def test_web_noop_save_keeps_sessions(web):
+    d = web.latchd
+    pw = web.add_user("mona", "viewer")
+    sid, _ = web.signin("mona", pw)
+    admin_sid, csrf = web.user_session("admin", "root")
+    uid = d.json("user", "list")["items"]
+    uid = [u["id"] for u in uid if u["name"] == "mona"][0]
+    res = web.form("/users/%d/update" % uid, {"role": "viewer"},
+                   session=admin_sid, csrf=csrf)
+    assert res.status == 303, res
+    assert web.get("/", session=sid).status == 200
+    assert audit_rows(d, "user.update") == []
+
+
+@pytest.mark.parametrize("args,flag", [
+    (("user", "add", "newv", "--role", "viewer", "--role", "admin"),
+     "--role"),
+    (("token", "create", "--role", "viewer", "--role", "admin"), "--role"),
+    (("token", "create", "--role", "viewer", "--name", "a", "--name", "b"),
+     "--name"),
+])
+def test_flag_given_twice_is_refused(web, args, flag):
+    d = web.latchd
+    if args[0] == "user":
+        res = add_user_raw(d, *args[2:])
+    else:
+        res = d.run(*args)
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert res.stderr == "latchd: %s is given twice\n" % flag
+    assert d.json("user", "list")["items"] == []
+    assert d.json("token", "list")["items"] == []
+
+
+@pytest.mark.parametrize("args,extra,usage", [
+    (("user", "list", "extra"), "extra", "[--json]"),
+    (("token", "list", "extra"), "extra", "[--json]"),
+    (("token", "revoke", "10", "11"), "11", "ID [--json]"),
+    (("user", "disable", "alice", "bob"), "bob", "NAME [--json]"),
+    (("user", "enable", "alice", "bob"), "bob", "NAME [--json]"),
+    (("user", "role", "alice", "admin", "x"), "x",
+     "NAME viewer|approver|admin [--json]"),
+    (("token", "create", "--role", "admin", "x"), "x",
+     "--role viewer|approver|admin [--name TEXT]"),
+    (("user", "add", "a", "b", "--role", "admin"), "b",
+     "NAME --role viewer|approver|admin"),
+])
+def test_extra_operand_is_named(web, args, extra, usage):
+    res = web.latchd.run(*args)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert res.stderr == ('latchd: unexpected operand "%s"\n'
+                          "usage: latchd %s %s %s\n"
+                          % (extra, args[0], args[1], usage))
+
+
+def test_token_revoke_large_ids(web):
+    d = web.latchd
+    for big in ("9223372036854775807", "1000000000000000000"):
+        res = d.run("token", "revoke", big)
+        assert res.returncode == 3, (big, res.returncode, res.stderr)
+        assert res.stderr == "latchd: no token with id %s\n" % big
+    res = d.run("token", "revoke", "9223372036854775808")
+    assert res.returncode == 2, res.stderr
+    assert "9223372036854775808" in res.stderr
+
+
+def test_json_errors_carry_the_known_id(web):
+    d = web.latchd
+    web.token("viewer", "ci")
+    tid = token_id(d, "ci")
+    d.json("token", "revoke", str(tid))
+    res = d.run("--json", "token", "revoke", str(tid))
+    assert res.returncode == 1
+    assert json.loads(res.stdout) == {
+        "id": tid, "state": "error",
+        "error": "token %d is revoked already" % tid, "status": "refused by policy"}
+
+    web.add_user("solo", "admin")
+    uid = d.json("user", "list")["items"][0]["id"]
+    res = d.run("--json", "user", "disable", "solo")
+    assert res.returncode == 1
+    out = json.loads(res.stdout)
+    assert out["id"] == uid and out["state"] == "error"
+
+
+def test_token_create_json_has_state(web):
+    out = web.latchd.json("token", "create", "--role", "viewer")
+    assert out["state"] == "active" and isinstance(out["id"], int)
+    assert out["token"].startswith("lt_")
+
+
+def test_user_list_has_header_and_ids(web):
+    d = web.latchd
+    web.add_user("olga", "approver")
+    web.add_user("pete", "viewer")
+    d.json("user", "disable", "pete")
+    ids = {u["name"]: u["id"] for u in d.json("user", "list")["items"]}
+    res = d.run("user", "list")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["ID", "STATE", "ROLE", "NAME", "CREATED",
+                                "LAST", "SIGN-IN", "CREATED", "BY"]
+    assert lines[1].split()[:4] == [str(ids["olga"]), "active", "approver",
+                                    "olga"]
+    assert lines[2].split()[:4] == [str(ids["pete"]), "disabled", "viewer",
+                                    "pete"]
+    assert lines[1].split()[-1] == cli_actor()
