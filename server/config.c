@@ -14,6 +14,7 @@
 
 #include <ini.h>
 
+#include "cmd.h"
 #include "ekcert.h"
 #include "fsutil.h"
 #include "latchd.h"
@@ -34,29 +35,30 @@ struct conf_key {
     size_t off; /* of the field in struct latchd_config */
     int lo;
     int hi;
+    const char *names; /* CONF_STR that may not be empty: what it names */
 };
 
 #define CFG(field) offsetof(struct latchd_config, field)
 
 static const struct conf_key conf_keys[] = {
-    {"database", "url", CONF_STR, CFG(database), 0, 0},
-    {"trust", "dir", CONF_STR, CFG(trust_dir), 0, 0},
-    {"signing", "key", CONF_STR, CFG(signing_key), 0, 0},
-    {"signing", "cert", CONF_STR, CFG(signing_cert), 0, 0},
-    {"http", "listen", CONF_STR, CFG(listen), 0, 0},
-    {"http", "threads", CONF_WEB, 0, 0, 0},
-    {"http", "cookie_secure", CONF_WEB, 0, 0, 0},
-    {"http", "origin", CONF_WEB, 0, 0, 0},
-    {"session", "idle_minutes", CONF_WEB, 0, 0, 0},
-    {"session", "max_hours", CONF_WEB, 0, 0, 0},
-    {"workers", "count", CONF_INT, CFG(workers), 0, 64},
-    {"aia", "enabled", CONF_BOOL, CFG(aia_enabled), 0, 0},
-    {"aia", "allow", CONF_STR, CFG(aia_allow), 0, 0},
-    {"aia", "timeout", CONF_INT, CFG(aia_timeout), 1, 60},
-    {"aia", "allow_private", CONF_BOOL, CFG(aia_allow_private), 0, 0},
-    {"aia", "resolve", CONF_STR, CFG(aia_resolve), 0, 0},
-    {"aia", "connect_to", CONF_STR, CFG(aia_connect_to), 0, 0},
-    {"validation", "deny_firmware", CONF_STR, CFG(deny_firmware), 0, 0},
+    {"database", "url", CONF_STR, CFG(database), 0, 0, "a database URL"},
+    {"trust", "dir", CONF_STR, CFG(trust_dir), 0, 0, "a directory"},
+    {"signing", "key", CONF_STR, CFG(signing_key), 0, 0, "a file"},
+    {"signing", "cert", CONF_STR, CFG(signing_cert), 0, 0, "a file"},
+    {"http", "listen", CONF_STR, CFG(listen), 0, 0, "an address"},
+    {"http", "threads", CONF_WEB, 0, 0, 0, NULL},
+    {"http", "cookie_secure", CONF_WEB, 0, 0, 0, NULL},
+    {"http", "origin", CONF_WEB, 0, 0, 0, NULL},
+    {"session", "idle_minutes", CONF_WEB, 0, 0, 0, NULL},
+    {"session", "max_hours", CONF_WEB, 0, 0, 0, NULL},
+    {"workers", "count", CONF_INT, CFG(workers), 0, 64, NULL},
+    {"aia", "enabled", CONF_BOOL, CFG(aia_enabled), 0, 0, NULL},
+    {"aia", "allow", CONF_STR, CFG(aia_allow), 0, 0, NULL},
+    {"aia", "timeout", CONF_INT, CFG(aia_timeout), 1, 60, NULL},
+    {"aia", "allow_private", CONF_BOOL, CFG(aia_allow_private), 0, 0, NULL},
+    {"aia", "resolve", CONF_STR, CFG(aia_resolve), 0, 0, NULL},
+    {"aia", "connect_to", CONF_STR, CFG(aia_connect_to), 0, 0, NULL},
+    {"validation", "deny_firmware", CONF_STR, CFG(deny_firmware), 0, 0, NULL},
 };
 
 #define CONF_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -68,8 +70,10 @@ static const struct conf_key conf_keys[] = {
 struct load_state {
     struct latchd_config *cfg;
     const char *pos;      /* next unread byte of the file */
+    const char *end;      /* its end */
     int line;             /* the line the reader returned last */
     bool indented;        /* that line starts with white space */
+    bool after_key;       /* inih's prev_name: a setting since the header */
     int last;             /* conf_keys index of the previous setting, or -1 */
     int first[CONF_KEYS]; /* line each key was set on, 0 if not yet */
     int bad_line;         /* line of the first error the handler found */
@@ -89,70 +93,33 @@ set_str(char **dst, const char *value)
     return 1;
 }
 
+/* Plain decimal digits, no sign or leading zero: the CLI's rule. */
 static int
 parse_int(const char *value, int lo, int hi, int *out)
 {
-    char *end = NULL;
-    long v;
+    struct latch_err sub;
+    int64_t v = 0;
 
-    errno = 0;
-    v = strtol(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || v < lo || v > hi) {
+    latch_err_clear(&sub);
+    if (cmd_parse_num("value", value, lo, hi, &v, &sub) != LATCH_OK) {
         return 0;
     }
     *out = (int)v;
     return 1;
 }
 
+/* Exactly true or false. */
 static int
 parse_bool(const char *value, bool *out)
 {
-    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
-        strcmp(value, "1") == 0) {
-        *out = true;
-        return 1;
-    }
-    if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
-        strcmp(value, "0") == 0) {
-        *out = false;
+    if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+        *out = value[0] == 't';
         return 1;
     }
     return 0;
 }
 
-/* fgets for inih over the file in memory; refuses a line it would split. */
-static char *
-next_line(char *str, int num, void *stream)
-{
-    struct load_state *ls = stream;
-    size_t n = strcspn(ls->pos, "\n");
-    size_t take = n + (ls->pos[n] == '\n' ? 1 : 0);
-    const char *s = ls->pos;
-
-    if (take == 0) {
-        return NULL;
-    }
-    ls->line++;
-    if (take + 1 > (size_t)num) {
-        if (ls->bad_line == 0) {
-            ls->bad_line = ls->line;
-            snprintf(ls->bad, sizeof(ls->bad), "line longer than %d bytes",
-                     num - 2);
-        }
-        return NULL;
-    }
-    memcpy(str, s, take);
-    str[take] = '\0';
-    ls->pos += take;
-    ls->indented = s[0] == ' ' || s[0] == '\t';
-    s += strspn(s, " \t");
-    if (*s == '[' && !(ls->indented && ls->last >= 0)) {
-        ls->last = -1; /* inih's header; indented after a key: a value */
-    }
-    return str;
-}
-
-/* Records the first error the handler finds (inih keeps going). */
+/* Records the first error found (inih keeps going). */
 static int item_error(struct load_state *ls, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -168,6 +135,105 @@ item_error(struct load_state *ls, const char *fmt, ...)
         va_end(ap);
     }
     return 0;
+}
+
+/* A [section] line: nothing after the ']', a name inside it. */
+static int
+header_check(struct load_state *ls, const char *s)
+{
+    const char *end = strchr(s, ']');
+
+    if (end == NULL) {
+        return 1; /* inih's syntax error */
+    }
+    if (end == s + 1) {
+        return item_error(ls, "empty section name");
+    }
+    if (end[1 + strspn(end + 1, " \t")] != '\0') {
+        return item_error(ls,
+                          "text after [%.*s]: a section header is alone on "
+                          "its line",
+                          (int)(end - s - 1), s + 1);
+    }
+    ls->after_key = false;
+    return 1;
+}
+
+/*
+ * Refuses what inih would read loosely: a ';' after white space (its
+ * inline comment), ':' between key and value, text after a header.
+ */
+static int
+line_check(struct load_state *ls, const char *line)
+{
+    const char *s = line;
+    size_t n;
+
+    if (ls->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3; /* inih skips a UTF-8 BOM */
+    }
+    s += strspn(s, " \t");
+    if (*s == '\0' || *s == '#' || *s == ';' || (s != line && ls->after_key)) {
+        return 1; /* a comment; an indented line is refused by on_item */
+    }
+    if (strstr(s, " ;") != NULL || strstr(s, "\t;") != NULL) {
+        return item_error(ls, "a ';' after white space would start a "
+                              "comment: comments take a whole line");
+    }
+    if (*s == '[') {
+        return header_check(ls, s);
+    }
+    n = strcspn(s, "=:");
+    if (s[n] == ':') {
+        return item_error(ls, "':' between key and value (use '='): %.60s", s);
+    }
+    ls->after_key = ls->after_key || s[n] == '=';
+    return 1;
+}
+
+/*
+ * fgets for inih over the file in memory: refuses a line it would split
+ * or misread (NUL byte, CR line ending); the CR of CRLF is dropped.
+ */
+static char *
+next_line(char *str, int num, void *stream)
+{
+    struct load_state *ls = stream;
+    const char *s = ls->pos;
+    const char *nl = memchr(s, '\n', (size_t)(ls->end - s));
+    size_t n = nl != NULL ? (size_t)(nl - s) : (size_t)(ls->end - s);
+    size_t len = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
+
+    if (s == ls->end) {
+        return NULL;
+    }
+    ls->line++;
+    if (memchr(s, '\0', len) != NULL) {
+        item_error(ls, "NUL byte in the line");
+        return NULL;
+    }
+    if (memchr(s, '\r', len) != NULL) {
+        item_error(ls, "CR line endings are not supported");
+        return NULL;
+    }
+    if (len + 2 > (size_t)num) {
+        item_error(ls, "line longer than %d bytes", num - 2);
+        return NULL;
+    }
+    memcpy(str, s, len);
+    str[len] = '\0';
+    ls->pos += n + (nl != NULL ? 1 : 0);
+    if (!line_check(ls, str)) {
+        return NULL;
+    }
+    str[len] = '\n';
+    str[len + 1] = '\0';
+    ls->indented = s[0] == ' ' || s[0] == '\t';
+    s += strspn(s, " \t");
+    if (*s == '[' && !(ls->indented && ls->last >= 0)) {
+        ls->last = -1; /* inih's header; indented after a key: a value */
+    }
+    return str;
 }
 
 static int
@@ -195,6 +261,10 @@ set_item(struct load_state *ls, const struct conf_key *k, const char *value)
 
     switch (k->kind) {
     case CONF_STR:
+        if (k->names != NULL && value[0] == '\0') {
+            return item_error(ls, "empty value [%s] %s (%s)", k->section,
+                              k->name, k->names);
+        }
         if (!set_str((char **)(void *)field, value)) {
             return item_error(ls, "out of memory");
         }
@@ -285,12 +355,13 @@ absolutize(const char *dir, char **path, const char *dflt,
  * (exit 2, docs/operations.md), the first one in the file.
  */
 static enum latch_status
-parse(const char *path, const char *buf, struct load_state *ls,
+parse(const char *path, const char *buf, size_t len, struct load_state *ls,
       struct latch_err *err)
 {
     int rc;
 
     ls->pos = buf;
+    ls->end = buf + len;
     ls->last = -1;
     rc = ini_parse_stream(next_line, ls, on_item, ls);
     if (rc < 0) {
@@ -368,7 +439,7 @@ latchd_config_load(const char *data_dir, struct latchd_config *cfg,
     }
     cfg->workers = 2;
     cfg->aia_timeout = 5;
-    st = parse(path, buf, &ls, err);
+    st = parse(path, buf, len, &ls, err);
     if (st == LATCH_OK) {
         st = absolutize(abs, &cfg->trust_dir, "trust", err);
     }
@@ -405,15 +476,48 @@ out:
 #define CONF_LINE_MAX 198
 
 /*
- * A value holding a line break would start a new setting or section; a
- * "key = value" line longer than the reader takes would be refused when
- * the file is read back.
+ * What the reader would read back otherwise, or refuse: white space
+ * around the value (inih strips it), a ';' after white space (inih's
+ * inline comment, refused), nothing where a path, URL or address goes.
  */
 static enum latch_status
-value_ok(const char *name, const char *key, const char *v,
+value_round_trips(const char *name, const char *v, bool required,
+                  struct latch_err *err)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 && required) {
+        return latch_err_set(err, LATCH_E_USAGE, "configuration %s is empty",
+                             name);
+    }
+    if (n > 0 && (v[0] == ' ' || v[n - 1] == ' ')) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "configuration %s \"%.120s\": leading or "
+                             "trailing white space would be dropped when "
+                             "latchd.conf is read",
+                             name, v);
+    }
+    if (strstr(v, " ;") != NULL) {
+        return latch_err_set(err, LATCH_E_USAGE,
+                             "configuration %s \"%.120s\": a ';' after "
+                             "white space would start a comment in "
+                             "latchd.conf",
+                             name, v);
+    }
+    return LATCH_OK;
+}
+
+/*
+ * A value holding a line break would start a new setting or section; a
+ * "key = value" line longer than the reader takes would be refused when
+ * the file is read back, and so would a value value_round_trips refuses.
+ */
+static enum latch_status
+value_ok(const char *name, const char *key, const char *v, bool required,
          struct latch_err *err)
 {
     const unsigned char *p = (const unsigned char *)(v != NULL ? v : "");
+    enum latch_status st;
     size_t line;
 
     for (; *p != '\0'; p++) {
@@ -424,7 +528,14 @@ value_ok(const char *name, const char *key, const char *v,
                                  name, (unsigned)*p);
         }
     }
-    line = key != NULL ? strlen(key) + strlen(" = ") + strlen(v ? v : "") : 0;
+    if (key == NULL) {
+        return LATCH_OK;
+    }
+    st = value_round_trips(name, v != NULL ? v : "", required, err);
+    if (st != LATCH_OK) {
+        return st;
+    }
+    line = strlen(key) + strlen(" = ") + strlen(v != NULL ? v : "");
     if (line > CONF_LINE_MAX) {
         return latch_err_set(err, LATCH_E_USAGE,
                              "configuration %s is too long: its latchd.conf "
@@ -442,23 +553,25 @@ latchd_config_check(const struct latchd_config *cfg, struct latch_err *err)
         const char *name;
         const char *key; /* in latchd.conf; NULL: not written there */
         const char *v;
+        bool required; /* may not be empty */
     } vals[] = {
-        {"data directory", NULL, cfg->data_dir},
-        {"database url", "url", cfg->database},
-        {"trust dir", "dir", cfg->trust_dir},
-        {"signing key", "key", cfg->signing_key},
-        {"signing cert", "cert", cfg->signing_cert},
-        {"listen", "listen", cfg->listen},
-        {"aia allow", "allow", cfg->aia_allow},
-        {"aia resolve", "resolve", cfg->aia_resolve},
-        {"aia connect_to", "connect_to", cfg->aia_connect_to},
-        {"deny_firmware", "deny_firmware", cfg->deny_firmware},
+        {"data directory", NULL, cfg->data_dir, true},
+        {"database url", "url", cfg->database, true},
+        {"trust dir", "dir", cfg->trust_dir, true},
+        {"signing key", "key", cfg->signing_key, true},
+        {"signing cert", "cert", cfg->signing_cert, true},
+        {"listen", "listen", cfg->listen, true},
+        {"aia allow", "allow", cfg->aia_allow, false},
+        {"aia resolve", "resolve", cfg->aia_resolve, false},
+        {"aia connect_to", "connect_to", cfg->aia_connect_to, false},
+        {"deny_firmware", "deny_firmware", cfg->deny_firmware, false},
     };
     enum latch_status st = LATCH_OK;
     size_t i;
 
     for (i = 0; i < sizeof(vals) / sizeof(vals[0]) && st == LATCH_OK; i++) {
-        st = value_ok(vals[i].name, vals[i].key, vals[i].v, err);
+        st = value_ok(vals[i].name, vals[i].key, vals[i].v, vals[i].required,
+                      err);
     }
     return st;
 }

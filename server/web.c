@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "assets.h"
+#include "cmd.h"
 #include "ekcert.h"
 
 #define COOKIE_SECURE   "__Host-latchd_session"
@@ -52,32 +53,27 @@ struct web_ctx {
 
 /* --- options ---------------------------------------------------------- */
 
+/* Plain decimal digits, no sign or leading zero: the CLI's rule. */
 static int
 parse_uint(const char *v, unsigned long max, unsigned long *out)
 {
-    char *end = NULL;
-    unsigned long n;
+    struct latch_err sub;
+    int64_t n = 0;
 
-    errno = 0;
-    n = strtoul(v, &end, 10);
-    if (v[0] == '\0' || v[0] == '-' || *end != '\0' || errno != 0 || n > max) {
+    latch_err_clear(&sub);
+    if (cmd_parse_num("value", v, 0, (int64_t)max, &n, &sub) != LATCH_OK) {
         return 0;
     }
-    *out = n;
+    *out = (unsigned long)n;
     return 1;
 }
 
+/* Exactly true or false, as in config.c. */
 static int
 parse_flag(const char *v, bool *out)
 {
-    if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
-        strcmp(v, "1") == 0) {
-        *out = true;
-        return 1;
-    }
-    if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
-        strcmp(v, "0") == 0) {
-        *out = false;
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+        *out = v[0] == 't';
         return 1;
     }
     return 0;

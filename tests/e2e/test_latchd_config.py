@@ -300,3 +300,187 @@ def test_init_writes_a_config_it_reads_back_at_the_length_limit(tmp_path):
                          capture_output=True, text=True, timeout=60,
                          check=False)
     assert res.returncode == 0, res.stderr
+
+
+# --- strict values and lines (second tester pass) ----------------------------
+
+
+def write_conf(d, lines, raw=None):
+    path = os.path.join(d.data, "latchd.conf")
+    with open(path, "wb") as f:
+        f.write(raw if raw is not None else
+                ("\n".join(lines) + "\n").encode())
+
+
+def replace_line(d, old, new):
+    """Replaces the line `old` by `new`; its 1-based line number."""
+    lines = conf_lines(d)
+    at = lines.index(old)
+    lines[at] = new
+    write_conf(d, lines)
+    return at + 1
+
+
+@pytest.mark.parametrize("key,what", [
+    ("url", "empty value [database] url (a database URL)"),
+    ("dir", "empty value [trust] dir (a directory)"),
+    ("key", "empty value [signing] key (a file)"),
+    ("cert", "empty value [signing] cert (a file)"),
+    ("listen", "empty value [http] listen (an address)"),
+])
+def test_an_empty_path_url_or_address_is_refused(sq_latchd, key, what):
+    """`[trust] dir =` made the data directory the trust directory: its
+    dev-root/ (private key beside it) became a pinned vendor root."""
+    d = sq_latchd
+    old = [ln for ln in conf_lines(d) if ln.startswith(key + " = ")][0]
+    at = replace_line(d, old, key + " =")
+    assert_conf_error(d.run("customer", "list"), d, at, what)
+    assert_conf_error(serve_once(d), d, at, what)
+
+
+def test_keys_documented_as_possibly_empty_stay_allowed(sq_latchd):
+    d = sq_latchd
+    for key in ("allow", "resolve", "connect_to", "deny_firmware"):
+        old = [ln for ln in conf_lines(d) if ln.startswith(key + " =")][0]
+        replace_line(d, old, key + " =")
+    res = d.run("customer", "list")
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("old,new", [
+    ("count = 2", "count = 2 ; two"),
+    ("count = 2", "count = 2\t;two"),
+    ("allow = ", "allow = a.example ;b.example"),
+    ("[workers]", "[workers] ; the pool"),
+])
+def test_a_semicolon_after_white_space_is_refused(sq_latchd, old, new):
+    """inih cut the value at " ;" without a word: a password or path
+    holding it was silently shortened."""
+    d = sq_latchd
+    at = replace_line(d, old, new)
+    assert_conf_error(d.run("customer", "list"), d, at,
+                      "a ';' after white space would start a comment: "
+                      "comments take a whole line")
+
+
+def test_a_semicolon_inside_a_value_and_comment_lines_are_kept(sq_latchd):
+    d = sq_latchd
+    replace_line(d, "allow = ", "allow = a;b")
+    lines = conf_lines(d)
+    lines.insert(0, "  ; an indented comment ; with ; semicolons")
+    lines.insert(0, "# a comment ;with a semicolon")
+    write_conf(d, lines)
+    res = d.run("customer", "list")
+    assert res.returncode == 0, res.stderr
+
+
+def test_a_hash_after_a_value_is_part_of_the_value(sq_latchd):
+    d = sq_latchd
+    at = replace_line(d, "count = 2", "count = 2 # two")
+    assert_conf_error(d.run("customer", "list"), d, at,
+                      "bad value [workers] count = 2 # two")
+
+
+@pytest.mark.parametrize("old,new,what", [
+    ("count = 2", "count: 2", "':' between key and value (use '='): "
+     "count: 2"),
+    ("count = 2", "count : 2 = 3", "':' between key and value (use '='): "
+     "count : 2 = 3"),
+    ("[workers]", "[workers] x", "text after [workers]: a section header "
+     "is alone on its line"),
+    ("[workers]", "[]", "empty section name"),
+    ("count = 2", "count = +2", "bad value [workers] count = +2 (a number "
+     "from 0 to 64)"),
+    ("count = 2", "count = 02", "bad value [workers] count = 02"),
+    ("timeout = 5", "timeout = 05", "bad value [aia] timeout = 05"),
+    ("enabled = false", "enabled = TRUE", "bad value [aia] enabled = TRUE "
+     "(true or false)"),
+    ("enabled = false", "enabled = yes", "bad value [aia] enabled = yes"),
+    ("enabled = false", "enabled = 0", "bad value [aia] enabled = 0"),
+])
+def test_loose_lines_and_values_are_refused(sq_latchd, old, new, what):
+    d = sq_latchd
+    at = replace_line(d, old, new)
+    assert_conf_error(d.run("customer", "list"), d, at, what)
+
+
+@pytest.mark.parametrize("text,what", [
+    ("[http]\nthreads = +4", "bad value [http] threads = +4 (a number "
+     "from 1 to 64)"),
+    ("[session]\nidle_minutes = 010", "bad value [session] idle_minutes "
+     "= 010"),
+    ("[http]\ncookie_secure = yes", "bad value [http] cookie_secure = yes "
+     "(true or false)"),
+    ("[http]\ncookie_secure = False", "bad value [http] cookie_secure = "
+     "False"),
+])
+def test_loose_web_values_are_refused(sq_latchd, text, what):
+    d = sq_latchd
+    last = append(d, text)
+    assert_conf_error(serve_once(d), d, last, what)
+
+
+def test_a_nul_byte_is_refused_not_the_end_of_the_file(sq_latchd):
+    """The reader stopped at a NUL: the lines after it were never read
+    (here a key set twice)."""
+    d = sq_latchd
+    lines = conf_lines(d)
+    at = lines.index("count = 2")
+    raw = ("\n".join(lines[:at]) + "\ncount = 2\0 x\n" +
+           "\n".join(lines[at + 1:]) + "\n[workers]\ncount = 3\n").encode()
+    write_conf(d, None, raw)
+    assert_conf_error(d.run("customer", "list"), d, at + 1,
+                      "NUL byte in the line")
+
+
+def test_cr_line_endings_are_named(sq_latchd):
+    d = sq_latchd
+    raw = "\r".join(conf_lines(d)).encode() + b"\r"
+    write_conf(d, None, raw)
+    assert_conf_error(d.run("customer", "list"), d, 1,
+                      "CR line endings are not supported")
+
+
+def test_crlf_is_read_and_its_cr_does_not_count(sq_latchd):
+    """A 198-byte line is the limit with LF; with CRLF too."""
+    d = sq_latchd
+    lines = conf_lines(d)
+    at = lines.index("allow = ")
+    lines[at] = "allow = " + "a" * (198 - len("allow = "))
+    write_conf(d, None, "\r\n".join(lines).encode() + b"\r\n")
+    res = d.run("customer", "list")
+    assert res.returncode == 0, res.stderr
+    lines[at] += "a"
+    write_conf(d, None, "\r\n".join(lines).encode() + b"\r\n")
+    assert_conf_error(d.run("customer", "list"), d, at + 1,
+                      "line longer than 198 bytes")
+
+
+def init(args, timeout=120):
+    return subprocess.run([LATCHD, "init"] + args, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def test_init_refuses_a_data_path_the_reader_would_cut(tmp_path):
+    """"DIR/semi ;colon" would be read back as "DIR/semi"."""
+    data = str(tmp_path / "semi ;colon")
+    res = init(["--data", data])
+    assert res.returncode == 2, res.stderr
+    assert "semi ;colon" in res.stderr, res.stderr
+    assert "a ';' after white space would start a comment" in res.stderr
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_init_refuses_white_space_around_a_value(tmp_path):
+    """init --trust "DIR/tr " wrote a config that pointed at "DIR/tr"."""
+    trust = tmp_path / "tr "
+    trust.mkdir()
+    data = str(tmp_path / "d")
+    res = init(["--data", data, "--trust", str(trust)])
+    assert res.returncode == 2, res.stderr
+    assert ("configuration trust dir \"%s\": leading or trailing white "
+            "space would be dropped" % trust) in res.stderr, res.stderr
+    assert not os.path.exists(data)
+    res = init(["--data", data, "--listen", " 127.0.0.1:0"])
+    assert res.returncode == 2, res.stderr
+    assert not os.path.exists(data)
