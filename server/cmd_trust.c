@@ -38,6 +38,7 @@ struct import {
     size_t cached; /* already in the cache before this import */
     size_t skipped;
     size_t refused;
+    size_t unreadable; /* inputs that could not be read (exit 4) */
 };
 
 /* Whether the cache holds the certificate with this DER SHA-256. */
@@ -138,6 +139,29 @@ import_cert(struct import *im, const char *file, size_t nth, X509 *x,
     return LATCH_OK;
 }
 
+/*
+ * An input that cannot be read (LATCH_E_IO) or is too large to be a bundle
+ * (LATCH_E_FORMAT) is reported and the import goes on with the next one;
+ * any other failure (database, memory) stops it.
+ */
+static enum latch_status
+input_failed(struct import *im, const char *path, enum latch_status st,
+             struct latch_err *err)
+{
+    if (st != LATCH_E_IO && st != LATCH_E_FORMAT) {
+        return st;
+    }
+    if (st == LATCH_E_IO) {
+        note(im, path, "", "", "unreadable", err->msg);
+        im->unreadable++;
+    } else {
+        note(im, path, "", "", "refused", err->msg);
+        im->refused++;
+    }
+    latch_err_clear(err);
+    return LATCH_OK;
+}
+
 static enum latch_status
 import_path(struct import *im, const char *path, int depth,
             struct latch_err *err)
@@ -152,7 +176,8 @@ import_path(struct import *im, const char *path, int depth,
     enum latch_status st;
 
     if (stat(path, &sb) != 0) {
-        return latch_err_set(err, LATCH_E_IO, "%s: %s", path, strerror(errno));
+        st = latch_err_set(err, LATCH_E_IO, "%s: %s", path, strerror(errno));
+        return input_failed(im, path, st, err);
     }
     if (S_ISDIR(sb.st_mode)) {
         DIR *d;
@@ -163,7 +188,9 @@ import_path(struct import *im, const char *path, int depth,
         }
         d = opendir(path);
         if (d == NULL) {
-            return latch_err_set(err, LATCH_E_IO, "%s: cannot open", path);
+            st = latch_err_set(err, LATCH_E_IO, "%s: cannot open: %s", path,
+                               strerror(errno));
+            return input_failed(im, path, st, err);
         }
         st = LATCH_OK;
         while (st == LATCH_OK && (de = readdir(d)) != NULL) {
@@ -183,7 +210,7 @@ import_path(struct import *im, const char *path, int depth,
     }
     st = latch_read_file(path, IMPORT_FILE_MAX, &buf, &len, err);
     if (st != LATCH_OK) {
-        return st;
+        return input_failed(im, path, st, err);
     }
     memset(&rep, 0, sizeof(rep));
     certs = sk_X509_new_null();
@@ -211,6 +238,44 @@ import_path(struct import *im, const char *path, int depth,
     return st;
 }
 
+/* One report for every input: one JSON document, or a line each. */
+static void
+import_print(struct latchd_env *env, const struct import *im)
+{
+    const char *state;
+    size_t i;
+    json_t *it;
+
+    if (env->json) {
+        latchd_print_json(json_pack(
+            "{s:O, s:I, s:I, s:I, s:I, s:I}", "items", im->items, "stored",
+            (json_int_t)im->stored, "already_cached", (json_int_t)im->cached,
+            "skipped", (json_int_t)im->skipped, "refused",
+            (json_int_t)im->refused, "unreadable", (json_int_t)im->unreadable));
+        return;
+    }
+    cmd_human(im->items);
+    json_array_foreach(im->items, i, it)
+    {
+        state = json_string_value(json_object_get(it, "state"));
+        if (strcmp(state, "unreadable") == 0) {
+            fprintf(stderr, "latchd: %s\n",
+                    json_string_value(json_object_get(it, "detail")));
+            continue;
+        }
+        printf("%-8s %s %s: %s\n", state,
+               json_string_value(json_object_get(it, "id")),
+               json_string_value(json_object_get(it, "file")),
+               json_string_value(json_object_get(it, "detail")));
+    }
+    printf("%zu stored, %zu already cached, %zu skipped, %zu refused",
+           im->stored, im->cached, im->skipped, im->refused);
+    if (im->unreadable > 0) {
+        printf(", %zu unreadable", im->unreadable);
+    }
+    printf(" (untrusted intermediates; no anchor was added)\n");
+}
+
 int
 cmd_trust_import(struct latchd_env *env, int argc, char **argv)
 {
@@ -223,8 +288,6 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
     struct core *c = NULL;
     enum latch_status st;
     json_t *details = NULL;
-    size_t i;
-    json_t *it;
     int ch;
     int a;
 
@@ -261,9 +324,10 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
     }
     if (st == LATCH_OK) {
         details = json_pack(
-            "{s:I, s:I, s:I, s:I}", "stored", (json_int_t)im.stored,
+            "{s:I, s:I, s:I, s:I, s:I}", "stored", (json_int_t)im.stored,
             "already_cached", (json_int_t)im.cached, "skipped",
-            (json_int_t)im.skipped, "refused", (json_int_t)im.refused);
+            (json_int_t)im.skipped, "refused", (json_int_t)im.refused,
+            "unreadable", (json_int_t)im.unreadable);
         st = core_audit_append(env->db, env->actor, "trust.import", "aia_cache",
                                details, &err);
         json_decref(details);
@@ -273,28 +337,12 @@ cmd_trust_import(struct latchd_env *env, int argc, char **argv)
         json_decref(im.items);
         return latchd_fail(env, st, &err);
     }
-    if (env->json) {
-        latchd_print_json(json_pack("{s:o, s:I, s:I, s:I, s:I}", "items",
-                                    im.items, "stored", (json_int_t)im.stored,
-                                    "already_cached", (json_int_t)im.cached,
-                                    "skipped", (json_int_t)im.skipped,
-                                    "refused", (json_int_t)im.refused));
-        return im.refused > 0 ? 1 : 0;
-    }
-    cmd_human(im.items);
-    json_array_foreach(im.items, i, it)
-    {
-        printf("%-8s %s %s: %s\n",
-               json_string_value(json_object_get(it, "state")),
-               json_string_value(json_object_get(it, "id")),
-               json_string_value(json_object_get(it, "file")),
-               json_string_value(json_object_get(it, "detail")));
-    }
-    printf("%zu stored, %zu already cached, %zu skipped, %zu refused "
-           "(untrusted intermediates; no anchor was added)\n",
-           im.stored, im.cached, im.skipped, im.refused);
+    import_print(env, &im);
     json_decref(im.items);
-    /* Anything refused is a failure a script must notice. */
+    /* The worst code over all inputs: unreadable 4, then refused 1. */
+    if (im.unreadable > 0) {
+        return latchd_exit_code(LATCH_E_IO);
+    }
     return im.refused > 0 ? 1 : 0;
 }
 

@@ -214,3 +214,49 @@ def test_trust_import_refuses_a_root_and_says_where_roots_go(ek_latchd,
     assert res.returncode == 1
     assert "%s: certificate 1 (subject " % root in res.stdout, res.stdout
     assert "is self-signed: a root is not an intermediate" in res.stdout
+
+
+def test_trust_import_handles_every_input_then_exits_4(ek_latchd, tmp_path):
+    """An unreadable input (missing file, FIFO, dangling symlink) does not
+    stop the import: every input is handled and reported, the trust.import
+    audit row counts what was stored, and the verb exits 4, the worst code
+    (docs/operations.md, "Exit codes")."""
+    latchd = ek_latchd
+    stm = os.path.join(INTER, "STMicro")
+    good = [os.path.join(stm, "STM_TPM_ECC384_Intermediate_CA_01.der"),
+            os.path.join(stm, "STM_TPM_ECC384_Intermediate_CA_02.der")]
+    missing = str(tmp_path / "missing.pem")
+    fifo = str(tmp_path / "fifo.pem")
+    os.mkfifo(fifo)
+    dangling = str(tmp_path / "dangling.pem")
+    os.symlink(str(tmp_path / "nowhere"), dangling)
+    inputs = [good[0], missing, fifo, dangling, good[1]]
+
+    res = latchd.run("--json", "trust", "import-intermediates", *inputs)
+    assert res.returncode == 4, (res.returncode, res.stdout, res.stderr)
+    out = json.loads(res.stdout)
+    assert (out["stored"], out["unreadable"]) == (2, 3), out
+    bad = [i for i in out["items"] if i["state"] == "unreadable"]
+    assert [i["file"] for i in bad] == [missing, fifo, dangling]
+    assert "No such file" in bad[0]["detail"]
+    assert "not a regular file" in bad[1]["detail"]
+    listing = latchd.json("trust", "list")
+    shas = {i["sha256"] for i in listing["intermediates"]}
+    for g in good:
+        assert hashlib.sha256(open(g, "rb").read()).hexdigest() in shas
+    rows = latchd.sql("SELECT details FROM audit_log WHERE action = "
+                      "'trust.import' ORDER BY seq")
+    assert len(rows) == 1
+    details = json.loads(rows[0][0])
+    assert (details["stored"], details["unreadable"]) == (2, 3), details
+
+    # The human form: each unreadable input on stderr, the rest on stdout.
+    res = latchd.run("trust", "import-intermediates", *inputs)
+    assert res.returncode == 4, (res.returncode, res.stdout, res.stderr)
+    for p in (missing, fifo, dangling):
+        assert "latchd: %s: " % p in res.stderr, res.stderr
+    assert res.stdout.count("already cached") == 3, res.stdout
+    assert "0 stored, 2 already cached, 0 skipped, 0 refused, " \
+        "3 unreadable" in res.stdout
+    assert len(latchd.sql("SELECT seq FROM audit_log WHERE action = "
+                          "'trust.import'")) == 2
