@@ -161,6 +161,66 @@ init_plan(struct init_made *m, const char *abs, const struct init_opts *o)
     }
 }
 
+/*
+ * Refuses a data directory that holds anything init would make (a previous
+ * installation, a signing key made by hand): init never overwrites.
+ */
+static enum latch_status
+init_refuse_existing(const struct init_made *m, struct latch_err *err)
+{
+    struct stat sb;
+    int i;
+
+    for (i = MADE_CONF; i < MADE_MAX; i++) {
+        if (i == MADE_TRUST || m->path[i][0] == '\0') {
+            continue; /* an existing trust directory is the operator's */
+        }
+        if (lstat(m->path[i], &sb) == 0) {
+            return latch_err_set(err, LATCH_E_POLICY,
+                                 "%s exists: latchd init never overwrites "
+                                 "a file (a previous installation? move it "
+                                 "away or choose another --data)",
+                                 m->path[i]);
+        }
+        if (errno != ENOENT) {
+            return latch_err_set(err, LATCH_E_IO, "%s: %s", m->path[i],
+                                 strerror(errno));
+        }
+    }
+    return LATCH_OK;
+}
+
+/* A database init fills must hold no table yet (PostgreSQL: it may exist). */
+static enum latch_status
+init_db_empty(struct db *db, struct latch_err *err)
+{
+    struct db_stmt *s = NULL;
+    enum latch_status st;
+    bool row = false;
+
+    st = db_prepare(db,
+                    db_sql(db,
+                           "SELECT name FROM sqlite_master WHERE type = "
+                           "'table' LIMIT 1",
+                           "SELECT table_name::text FROM "
+                           "information_schema.tables WHERE table_schema = "
+                           "current_schema() LIMIT 1"),
+                    &s, err);
+    if (st == LATCH_OK) {
+        st = db_step(s, &row, err);
+    }
+    if (st == LATCH_OK && row) {
+        st = latch_err_set(err, LATCH_E_POLICY,
+                           "database: it holds tables already (%s): latchd "
+                           "init needs an empty database; to run another "
+                           "latchd on it, copy the first server's data "
+                           "directory",
+                           db_col_text(s, 0));
+    }
+    db_done(s);
+    return st;
+}
+
 /* The check `latchd serve` makes of ADDR:PORT. */
 static enum latch_status
 listen_check(const char *listen, struct latch_err *err)
@@ -351,6 +411,9 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
     }
     if (st == LATCH_OK) {
         init_plan(made, abs, o);
+        st = init_refuse_existing(made, err);
+    }
+    if (st == LATCH_OK) {
         st = init_config(abs, o, &cfg, err);
     }
     if (st == LATCH_OK) {
@@ -361,6 +424,9 @@ init_run(struct latchd_env *env, const struct init_opts *o, json_t **out,
     }
     if (st == LATCH_OK) {
         st = db_open_new(cfg.database, &db, err);
+    }
+    if (st == LATCH_OK) {
+        st = init_db_empty(db, err);
     }
     if (st == LATCH_OK) {
         st = db_migrate(db, err);

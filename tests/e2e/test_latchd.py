@@ -173,8 +173,9 @@ def test_ca_install_checks_key_and_usage(latchd, license_pki, tmp_path):
 
 def test_init_creates_a_missing_postgresql_database(pg_cluster, tmp_path):
     """`latchd init --database postgresql://.../NAME` creates NAME when the
-    cluster does not have it yet, then migrates it; a second data directory
-    on the same database finds it there and migrates nothing twice."""
+    cluster does not have it yet, then migrates it; a second init on the
+    same database is refused (it holds latchd's tables: init never reuses
+    a database) and leaves it as it was."""
     import subprocess
 
     from fixtures_latchd import LATCHD
@@ -185,11 +186,12 @@ def test_init_creates_a_missing_postgresql_database(pg_cluster, tmp_path):
                              "SELECT count(*) FROM pg_database "
                              "WHERE datname = '%s'" % name)
     assert before.strip() == "0"
-    for sub in ("a", "b"):
+    for sub, rc in (("a", 0), ("b", 1)):
         res = subprocess.run(
             [LATCHD, "init", "--data", str(tmp_path / sub), "--database",
              url], capture_output=True, text=True, timeout=60)
-        assert res.returncode == 0, res.stderr
+        assert res.returncode == rc, res.stderr
+    assert "holds tables already" in res.stderr
     after = pg_cluster.psql("postgres",
                             "SELECT count(*) FROM pg_database "
                             "WHERE datname = '%s'" % name)
