@@ -140,6 +140,10 @@ serve_files_check(const struct latchd_config *cfg, struct latch_err *err)
             latch_err_prefix(err, "[signing] cert");
             return st;
         }
+        st = signing_check_files(cfg->signing_key, cfg->signing_cert, err);
+        if (st != LATCH_OK) {
+            return st;
+        }
     }
     d = opendir(cfg->trust_dir);
     if (d == NULL) {

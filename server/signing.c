@@ -247,8 +247,9 @@ has_latch_eku(X509 *cert)
     return found;
 }
 
-enum latch_status
-signing_check_cert(EVP_PKEY *key, X509 *cert, struct latch_err *err)
+/* What signing_check_cert checks apart from the time. */
+static enum latch_status
+check_profile(EVP_PKEY *key, X509 *cert, struct latch_err *err)
 {
     uint32_t flags = X509_get_extension_flags(cert);
     EVP_PKEY *pub = X509_get0_pubkey(cert);
@@ -274,6 +275,17 @@ signing_check_cert(EVP_PKEY *key, X509 *cert, struct latch_err *err)
                              "certificate: no latch license-signing EKU "
                              "(" LATCH_EKU_LICENSE_SIGNING_OID ")");
     }
+    return LATCH_OK;
+}
+
+enum latch_status
+signing_check_cert(EVP_PKEY *key, X509 *cert, struct latch_err *err)
+{
+    enum latch_status st = check_profile(key, cert, err);
+
+    if (st != LATCH_OK) {
+        return st;
+    }
     if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0) {
         return latch_err_set(err, LATCH_E_POLICY,
                              "certificate: not valid yet (notBefore)");
@@ -283,6 +295,34 @@ signing_check_cert(EVP_PKEY *key, X509 *cert, struct latch_err *err)
                              "certificate: expired (notAfter)");
     }
     return LATCH_OK;
+}
+
+enum latch_status
+signing_check_files(const char *key_path, const char *cert_path,
+                    struct latch_err *err)
+{
+    enum latch_status st;
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    char why[LATCH_ERR_MSG_MAX];
+
+    st = signing_load_key(key_path, &key, err);
+    if (st == LATCH_OK) {
+        st = signing_load_cert(cert_path, &cert, err);
+    }
+    if (st == LATCH_OK) {
+        st = check_profile(key, cert, err);
+        if (st != LATCH_OK) {
+            snprintf(why, sizeof(why), "%s", err->msg);
+            st = latch_err_set(err, st,
+                               "[signing] cert %s does not fit [signing] "
+                               "key %s: %s",
+                               cert_path, key_path, why);
+        }
+    }
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return st;
 }
 
 static bool

@@ -45,6 +45,16 @@ enum latch_status signing_check_cert(EVP_PKEY *key, X509 *cert,
     __attribute__((warn_unused_result));
 
 /*
+ * For `latchd serve` at start: loads both files and checks the certificate
+ * as signing_check_cert does, except its validity period (a certificate
+ * that expires is refused at issuance). LATCH_E_POLICY naming both files.
+ */
+enum latch_status signing_check_files(const char *key_path,
+                                      const char *cert_path,
+                                      struct latch_err *err)
+    __attribute__((warn_unused_result));
+
+/*
  * Development PKI: makes a throwaway root (EC P-256, DIR/dev-root/root.key
  * and root.pem) and signs a certificate for key with it, written to
  * cert_path. Never for production: the root key sits beside the server.
