@@ -438,16 +438,48 @@ time_col(const json_t *v, char out[LATCH_TIME_LEN])
     return out;
 }
 
+/*
+ * The user and token lists share one layout: id, state, role, name,
+ * created, last use (last: its member and heading), creator.
+ */
+static int
+list_rows(struct latchd_env *env, json_t *out, int width, const char *last,
+          const char *last_head)
+{
+    char created[LATCH_TIME_LEN];
+    char used[LATCH_TIME_LEN];
+    char col[96];
+    const json_t *r;
+    size_t i;
+
+    if (env->json) {
+        latchd_print_json(out);
+        return 0;
+    }
+    cmd_human(out);
+    printf("%-6s %-8s %-9s %-*s %-20s %-20s %s\n", "ID", "STATE", "ROLE", width,
+           "NAME", "CREATED", last_head, "CREATED BY");
+    json_array_foreach(json_object_get(out, "items"), i, r)
+    {
+        printf("%-6lld %-8s %-9s %-*s %-20s %-20s %s\n",
+               (long long)json_integer_value(json_object_get(r, "id")),
+               cmd_str(json_object_get(r, "state")),
+               cmd_str(json_object_get(r, "role")), width,
+               safeout_col(cmd_str(json_object_get(r, "name")), (size_t)width,
+                           col, sizeof(col)),
+               time_col(json_object_get(r, "created_at"), created),
+               time_col(json_object_get(r, last), used),
+               cmd_str(json_object_get(r, "created_by")));
+    }
+    json_decref(out);
+    return 0;
+}
+
 int
 cmd_user_list(struct latchd_env *env, int argc, char **argv)
 {
     struct latch_err err;
-    char created[LATCH_TIME_LEN];
-    char signin[LATCH_TIME_LEN];
-    char col[96];
     json_t *out = NULL;
-    const json_t *u;
-    size_t i;
     int rc;
     enum latch_status st;
 
@@ -464,28 +496,7 @@ cmd_user_list(struct latchd_env *env, int argc, char **argv)
     if (st != LATCH_OK) {
         return latchd_fail(env, st, &err);
     }
-    if (env->json) {
-        latchd_print_json(out);
-        return 0;
-    }
-
-    cmd_human(out);
-    printf("%-6s %-8s %-9s %-24s %-20s %-20s %s\n", "ID", "STATE", "ROLE",
-           "NAME", "CREATED", "LAST SIGN-IN", "CREATED BY");
-    json_array_foreach(json_object_get(out, "items"), i, u)
-    {
-        printf("%-6lld %-8s %-9s %-24s %-20s %-20s %s\n",
-               (long long)json_integer_value(json_object_get(u, "id")),
-               cmd_str(json_object_get(u, "state")),
-               cmd_str(json_object_get(u, "role")),
-               safeout_col(cmd_str(json_object_get(u, "name")), 24, col,
-                           sizeof(col)),
-               time_col(json_object_get(u, "created_at"), created),
-               time_col(json_object_get(u, "last_signin_at"), signin),
-               cmd_str(json_object_get(u, "created_by")));
-    }
-    json_decref(out);
-    return 0;
+    return list_rows(env, out, 24, "last_signin_at", "LAST SIGN-IN");
 }
 
 /*
@@ -655,12 +666,7 @@ int
 cmd_token_list(struct latchd_env *env, int argc, char **argv)
 {
     struct latch_err err;
-    char created[LATCH_TIME_LEN];
-    char used[LATCH_TIME_LEN];
-    char col[96];
     json_t *out = NULL;
-    const json_t *t;
-    size_t i;
     int rc;
     enum latch_status st;
 
@@ -677,28 +683,7 @@ cmd_token_list(struct latchd_env *env, int argc, char **argv)
     if (st != LATCH_OK) {
         return latchd_fail(env, st, &err);
     }
-    if (env->json) {
-        latchd_print_json(out);
-        return 0;
-    }
-
-    cmd_human(out);
-    printf("%-6s %-8s %-9s %-20s %-20s %-20s %s\n", "ID", "STATE", "ROLE",
-           "NAME", "CREATED", "LAST USED", "CREATED BY");
-    json_array_foreach(json_object_get(out, "items"), i, t)
-    {
-        printf("%-6lld %-8s %-9s %-20s %-20s %-20s %s\n",
-               (long long)json_integer_value(json_object_get(t, "id")),
-               cmd_str(json_object_get(t, "state")),
-               cmd_str(json_object_get(t, "role")),
-               safeout_col(cmd_str(json_object_get(t, "name")), 20, col,
-                           sizeof(col)),
-               time_col(json_object_get(t, "created_at"), created),
-               time_col(json_object_get(t, "last_used_at"), used),
-               cmd_str(json_object_get(t, "created_by")));
-    }
-    json_decref(out);
-    return 0;
+    return list_rows(env, out, 20, "last_used_at", "LAST USED");
 }
 
 /* As the web's Revoke button: a revoked token is an error, not a no-op. */
