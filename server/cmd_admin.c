@@ -334,8 +334,8 @@ cmd_worker(struct latchd_env *env, int argc, char **argv)
         return latchd_usage(argv[0], "[--threads 1..64] [--once]");
     }
     if (optind != argc) {
-        fprintf(stderr, "latchd: unexpected operand \"%.40s\"\n", argv[optind]);
-        return latchd_usage(argv[0], "[--threads 1..64] [--once]");
+        return latchd_usage_extra(argv[0], argv[optind],
+                                  "[--threads 1..64] [--once]");
     }
     if (once) {
         /* Drain the queue on this connection, then exit. */

@@ -417,10 +417,9 @@ cmd_trust_list(struct latchd_env *env, int argc, char **argv)
         env->json = true;
     }
     if (optind != argc) {
-        fprintf(stderr, "latchd: unexpected operand \"%.40s\"\n", argv[optind]);
         json_decref(anchors);
         json_decref(cached);
-        return latchd_usage(argv[0], CMD_TRUST_LIST_USAGE);
+        return latchd_usage_extra(argv[0], argv[optind], CMD_TRUST_LIST_USAGE);
     }
     st = ek_trust_load(env->cfg.trust_dir, &t, &rep, &err);
     if (st == LATCH_E_NOT_FOUND) {

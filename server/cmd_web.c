@@ -60,17 +60,6 @@ given_twice(const struct latchd_env *env, const char *flag)
         &err);
 }
 
-/* The usage line, after naming the operand too many when there is one
- * (the wording of `trust list` and `worker`). */
-static int
-usage_extra(char **argv, const char *extra, const char *usage)
-{
-    if (extra != NULL) {
-        fprintf(stderr, "latchd: unexpected operand \"%.40s\"\n", extra);
-    }
-    return latchd_usage(argv[0], usage);
-}
-
 /*
  * 0 when argv holds exactly n operands and none looks like an option,
  * else prints the usage (naming an operand too many) and returns 2.
@@ -86,7 +75,7 @@ operands(int argc, char **argv, int n, const char *usage)
     if (argc < n + 1) {
         return latchd_usage(argv[0], usage);
     }
-    return argc > n + 1 ? usage_extra(argv, argv[n + 1], usage) : 0;
+    return argc > n + 1 ? latchd_usage_extra(argv[0], argv[n + 1], usage) : 0;
 }
 
 /* Parses the --role value, then migrates; 0 or the exit code. */
@@ -385,7 +374,7 @@ cmd_user_add(struct latchd_env *env, int argc, char **argv)
         role_s = optarg;
     }
     if (optind < argc - 1) {
-        return usage_extra(argv, argv[optind + 1], usage);
+        return latchd_usage_extra(argv[0], argv[optind + 1], usage);
     }
     if (optind != argc - 1 || role_s == NULL) {
         return latchd_usage(argv[0], usage);
@@ -475,8 +464,11 @@ list_rows(struct latchd_env *env, json_t *out, int width, const char *last,
     return 0;
 }
 
-int
-cmd_user_list(struct latchd_env *env, int argc, char **argv)
+/* `user list` and `token list`: list() reads the rows for list_rows(). */
+static int
+list_verb(struct latchd_env *env, int argc, char **argv,
+          enum latch_status (*list)(struct db *, json_t **, struct latch_err *),
+          int width, const char *last, const char *last_head)
 {
     struct latch_err err;
     json_t *out = NULL;
@@ -492,11 +484,18 @@ cmd_user_list(struct latchd_env *env, int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    st = auth_user_list(env->db, &out, &err);
+    st = list(env->db, &out, &err);
     if (st != LATCH_OK) {
         return latchd_fail(env, st, &err);
     }
-    return list_rows(env, out, 24, "last_signin_at", "LAST SIGN-IN");
+    return list_rows(env, out, width, last, last_head);
+}
+
+int
+cmd_user_list(struct latchd_env *env, int argc, char **argv)
+{
+    return list_verb(env, argc, argv, auth_user_list, 24, "last_signin_at",
+                     "LAST SIGN-IN");
 }
 
 /*
@@ -628,7 +627,7 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
         }
     }
     if (optind < argc) {
-        return usage_extra(argv, argv[optind], usage);
+        return latchd_usage_extra(argv[0], argv[optind], usage);
     }
     if (role_s == NULL) {
         return latchd_usage(argv[0], usage);
@@ -665,25 +664,8 @@ cmd_token_create(struct latchd_env *env, int argc, char **argv)
 int
 cmd_token_list(struct latchd_env *env, int argc, char **argv)
 {
-    struct latch_err err;
-    json_t *out = NULL;
-    int rc;
-    enum latch_status st;
-
-    latch_err_clear(&err);
-    rc = operands(argc, argv, 0, "[--json]");
-    if (rc != 0) {
-        return rc;
-    }
-    rc = migrate(env);
-    if (rc != 0) {
-        return rc;
-    }
-    st = auth_token_list(env->db, &out, &err);
-    if (st != LATCH_OK) {
-        return latchd_fail(env, st, &err);
-    }
-    return list_rows(env, out, 20, "last_used_at", "LAST USED");
+    return list_verb(env, argc, argv, auth_token_list, 20, "last_used_at",
+                     "LAST USED");
 }
 
 /* As the web's Revoke button: a revoked token is an error, not a no-op. */

@@ -134,5 +134,7 @@ void latchd_print_json(json_t *v);
 
 /* "usage: latchd VERB SUB USAGE" on stderr; returns 2. */
 int latchd_usage(const char *argv0, const char *usage);
+/* The usage line, after naming an operand too many (extra: or NULL). */
+int latchd_usage_extra(const char *argv0, const char *extra, const char *usage);
 
 #endif /* LATCHD_H */

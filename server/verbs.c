@@ -176,6 +176,15 @@ latchd_usage(const char *argv0, const char *usage)
     return 2;
 }
 
+int
+latchd_usage_extra(const char *argv0, const char *extra, const char *usage)
+{
+    if (extra != NULL) {
+        fprintf(stderr, "latchd: unexpected operand \"%.40s\"\n", extra);
+    }
+    return latchd_usage(argv0, usage);
+}
+
 enum latch_status
 cmd_parse_num(const char *what, const char *s, int64_t min, int64_t max,
               int64_t *out, struct latch_err *err)
